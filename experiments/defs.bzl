@@ -1,0 +1,31 @@
+"""Thin bindings of the one runner to a spec: figure targets and claim tests."""
+
+def experiment_figure(name, spec, tier = None):
+    """`bazel run //figures:<name>` runs the runner on `spec`.
+
+    Extra arguments (--tier=paper, --out=DIR) are passed through.
+    """
+    args = ["$(location //experiments:run)", "--spec=$(location %s)" % spec]
+    if tier:
+        args.append("--tier=" + tier)
+    native.sh_binary(
+        name = name,
+        srcs = ["//experiments:launch.sh"],
+        args = args,
+        data = ["//experiments:run", spec],
+    )
+
+def experiment_claim_test(name, spec, tier = "smoke", size = "medium", tags = []):
+    """A test that runs `spec` at `tier` and fails when any claim fails."""
+    native.sh_test(
+        name = name,
+        size = size,
+        srcs = ["//experiments:claim_test.sh"],
+        args = [
+            "$(location //experiments:run)",
+            "--spec=$(location %s)" % spec,
+            "--tier=" + tier,
+        ],
+        data = ["//experiments:run", spec],
+        tags = tags,
+    )

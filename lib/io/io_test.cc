@@ -1,0 +1,77 @@
+#include <filesystem>
+
+#include "gtest/gtest.h"
+#include "lib/io/output_batch.h"
+#include "lib/io/result_files.h"
+#include "lib/io/sha256.h"
+
+namespace warmup {
+namespace {
+
+std::string TempDir() {
+  const char* t = std::getenv("TEST_TMPDIR");
+  return t != nullptr ? t : std::filesystem::temp_directory_path().string();
+}
+
+TEST(Sha256Test, KnownVectors) {
+  EXPECT_EQ(Sha256Hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(std::string(1000, 'a')),
+            "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+TEST(OutputBatchTest, CommitsEveryFileAndLeavesNoTemporaries) {
+  const std::string dir = TempDir() + "/batch";
+  OutputBatch batch;
+  batch.Add("a.txt", "alpha");
+  batch.Add("b.csv", "x,y\n1,2\n");
+  ASSERT_TRUE(batch.Commit(dir).ok());
+  std::string a;
+  ASSERT_TRUE(ReadFile(dir + "/a.txt", &a).ok());
+  EXPECT_EQ(a, "alpha");
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos);
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+}
+
+TEST(OutputBatchTest, UnwritableFolderIsAnError) {
+  const std::string file = TempDir() + "/plain_file";
+  ASSERT_TRUE(WriteFileAtomically(file, "x").ok());
+  const absl::Status st = EnsureWritableDirectory(file + "/sub");
+  EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(st.message().find("plain_file/sub"), std::string::npos);
+}
+
+TEST(ResultFilesTest, TablesAndSeriesFiles) {
+  spec::Result r;
+  auto* t = r.add_tables();
+  t->set_name("speedup");
+  t->add_columns("T");
+  t->add_columns("ratio");
+  auto* row = t->add_rows();
+  row->add_cells("10");
+  row->add_cells("9.5");
+  EXPECT_EQ(TableMarkdown(*t), "| T | ratio |\n| --- | --- |\n| 10 | 9.5 |\n");
+  EXPECT_EQ(TableCsv(*t), "T,ratio\n10,9.5\n");
+  auto* s = r.add_series();
+  s->set_run("theory/seed1");
+  s->set_metric("gap");
+  s->set_x_name("step");
+  s->add_x(0);
+  s->add_y(0.5);
+  OutputBatch batch;
+  ASSERT_TRUE(AddResultFiles(r, &batch).ok());
+  std::vector<std::string> names;
+  for (const auto& [name, contents] : batch.files()) names.push_back(name);
+  EXPECT_NE(std::find(names.begin(), names.end(), "theory-seed1__gap.csv"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "result.json"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "speedup.md"), names.end());
+}
+
+}  // namespace
+}  // namespace warmup

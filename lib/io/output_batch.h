@@ -1,0 +1,43 @@
+#ifndef WARMUP_LIB_IO_OUTPUT_BATCH_H_
+#define WARMUP_LIB_IO_OUTPUT_BATCH_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace warmup {
+
+// Checks that `dir` exists or can be created, and that a file can be written
+// in it. Run before any work so an unwritable --out fails at once.
+absl::Status EnsureWritableDirectory(const std::string& dir);
+
+// Writes `contents` to `path` through a temporary file in the same folder and
+// a rename, so a reader never sees a partial file.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& contents);
+
+// Output files gathered in memory and written together at the end of a run:
+// nothing lands in the output folder unless every file was produced.
+class OutputBatch {
+ public:
+  void Add(std::string name, std::string contents) {
+    files_.emplace_back(std::move(name), std::move(contents));
+  }
+  // Writes every file into `dir` (each atomically). Returns the first error.
+  absl::Status Commit(const std::string& dir) const;
+  const std::vector<std::pair<std::string, std::string>>& files() const {
+    return files_;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> files_;
+};
+
+// Reads a whole file; NotFound when it cannot be opened.
+absl::Status ReadFile(const std::string& path, std::string* contents);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_IO_OUTPUT_BATCH_H_

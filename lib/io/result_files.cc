@@ -1,0 +1,70 @@
+#include "lib/io/result_files.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace warmup {
+
+std::string SafeFileName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok) c = '-';
+  }
+  return out;
+}
+
+std::string TableMarkdown(const spec::Table& table) {
+  std::string md = absl::StrCat("| ", absl::StrJoin(table.columns(), " | "), " |\n|");
+  for (int i = 0; i < table.columns_size(); ++i) md += " --- |";
+  md += "\n";
+  for (const auto& row : table.rows()) {
+    absl::StrAppend(&md, "| ", absl::StrJoin(row.cells(), " | "), " |\n");
+  }
+  return md;
+}
+
+std::string TableCsv(const spec::Table& table) {
+  std::string csv = absl::StrCat(absl::StrJoin(table.columns(), ","), "\n");
+  for (const auto& row : table.rows()) {
+    absl::StrAppend(&csv, absl::StrJoin(row.cells(), ","), "\n");
+  }
+  return csv;
+}
+
+absl::Status AddResultFiles(const spec::Result& result, OutputBatch* batch) {
+  std::string text;
+  if (!google::protobuf::TextFormat::PrintToString(result, &text)) {
+    return absl::InternalError("cannot print the Result as text");
+  }
+  batch->Add("result.textproto", text);
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  if (auto st = google::protobuf::util::MessageToJsonString(result, &json, options);
+      !st.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot print the Result as JSON: ", st.ToString()));
+  }
+  batch->Add("result.json", json);
+  for (const spec::Series& s : result.series()) {
+    std::string csv = absl::StrFormat("%s,%s\n", s.x_name(), s.metric());
+    for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
+      absl::StrAppendFormat(&csv, "%.17g,%.17g\n", s.x(i), s.y(i));
+    }
+    batch->Add(SafeFileName(absl::StrCat(s.run(), "__", s.metric())) + ".csv",
+               csv);
+  }
+  for (const spec::Table& t : result.tables()) {
+    batch->Add(SafeFileName(t.name()) + ".md", TableMarkdown(t));
+    batch->Add(SafeFileName(t.name()) + ".csv", TableCsv(t));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace warmup

@@ -1,0 +1,91 @@
+#include "lib/optim/gradient_descent.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+#include "lib/problems/cosh_valley.h"
+#include "lib/problems/river_valley.h"
+
+namespace warmup {
+namespace {
+
+TEST(GradientDescentTest, ConstantStepOnCoshMatchesHandIteration) {
+  CoshValley f(1.0, 1.0, 1, Eigen::VectorXd::Constant(1, 0.5));
+  ConstantSchedule schedule(0.1);
+  DescentOptions o;
+  o.iterations = 3;
+  const DescentTrace t = RunGradientDescent(f, schedule, o);
+  double w = 0.5;
+  for (int i = 0; i < 3; ++i) w -= 0.1 * std::sinh(w);
+  EXPECT_EQ(t.steps_run, 3);
+  EXPECT_NEAR(t.final_gap, std::cosh(w) - 1.0, 1e-15);
+  ASSERT_EQ(t.step.size(), 4u);  // steps 0..3
+  EXPECT_DOUBLE_EQ(t.sum_lr, 0.3);
+}
+
+TEST(GradientDescentTest, StopsAtTarget) {
+  CoshValley f(1.0, 1.0, 1, Eigen::VectorXd::Constant(1, 1.0));
+  ConstantSchedule schedule(0.5);
+  DescentOptions o;
+  o.iterations = 1000;
+  o.target_gap = 1e-8;
+  const DescentTrace t = RunGradientDescent(f, schedule, o);
+  EXPECT_EQ(t.outcome, DescentOutcome::kReachedTarget);
+  EXPECT_EQ(t.steps_to_target, t.steps_run);
+  EXPECT_LE(t.final_gap, 1e-8);
+  EXPECT_LT(t.steps_run, 100);
+}
+
+TEST(GradientDescentTest, DivergenceIsAnOutcomeNotACrash) {
+  RiverValley f(0.05, 1.0, 1.0, Eigen::Vector2d(80.0, 0.5));
+  ConstantSchedule schedule(1.0);
+  DescentOptions o;
+  o.iterations = 10000;
+  const DescentTrace t = RunGradientDescent(f, schedule, o);
+  EXPECT_EQ(t.outcome, DescentOutcome::kDiverged);
+  EXPECT_LT(t.steps_run, 100);
+  EXPECT_TRUE(std::isinf(t.final_gap));
+  // Overflow to inf/NaN is caught as well.
+  CoshValley g(1.0, 1.0, 1, Eigen::VectorXd::Constant(1, 5.0));
+  ConstantSchedule huge(1e6);
+  o.divergence_factor = 1e300;
+  EXPECT_EQ(RunGradientDescent(g, huge, o).outcome, DescentOutcome::kDiverged);
+}
+
+TEST(NoisyGradientTest, MeetsTheAbcConditionWithEquality) {
+  // E||g||^2 = 2 A gap + ||grad||^2 + d sigma^2. Here Var ||g||^2 is about
+  // 104, so the mean of 20000 draws has standard error 0.072; the bound 0.25
+  // is 3.5 standard errors.
+  const GradientNoise noise{0.3, 2.0};
+  Eigen::VectorXd grad(5);
+  grad << 1, -2, 0.5, 0, 3;
+  const double gap = 1.7;
+  std::mt19937_64 rng(11);
+  Eigen::VectorXd g;
+  const int n = 20000;
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    NoisyGradient(noise, gap, grad, rng, &g);
+    sum += g.squaredNorm();
+  }
+  const double expected = 2 * 2.0 * gap + grad.squaredNorm() + 5 * 0.09;
+  EXPECT_NEAR(sum / n, expected, 0.25);
+}
+
+TEST(GradientDescentTest, SameSeedSameRun) {
+  CoshValley f(1.0, 1.0, 4, Eigen::VectorXd::Constant(4, 0.3));
+  DescentOptions o;
+  o.iterations = 200;
+  o.noise = {0.05, 0.2};
+  o.seed = 7;
+  ConstantSchedule a(0.05), b(0.05);
+  const DescentTrace ta = RunGradientDescent(f, a, o);
+  const DescentTrace tb = RunGradientDescent(f, b, o);
+  EXPECT_EQ(ta.loss, tb.loss);
+  o.seed = 8;
+  ConstantSchedule c(0.05);
+  EXPECT_NE(RunGradientDescent(f, c, o).loss, ta.loss);
+}
+
+}  // namespace
+}  // namespace warmup

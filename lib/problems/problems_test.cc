@@ -1,0 +1,146 @@
+#include <cmath>
+#include <memory>
+#include <random>
+
+#include <Eigen/Eigenvalues>
+
+#include "gtest/gtest.h"
+#include "lib/problems/cosh_valley.h"
+#include "lib/problems/make_objective.h"
+#include "lib/problems/river_valley.h"
+#include "lib/problems/speedup_instance.h"
+
+namespace warmup {
+namespace {
+
+// Central finite differences of f, step h per coordinate.
+Eigen::VectorXd NumericGradient(const Objective& f, Eigen::VectorXd w, double h) {
+  Eigen::VectorXd g(w.size());
+  for (Eigen::Index i = 0; i < w.size(); ++i) {
+    const double wi = w[i];
+    w[i] = wi + h;
+    const double up = f.Value(w);
+    w[i] = wi - h;
+    const double down = f.Value(w);
+    w[i] = wi;
+    g[i] = (up - down) / (2 * h);
+  }
+  return g;
+}
+
+// Hessian norm from central differences of the gradient.
+double NumericHessianNorm(const Objective& f, Eigen::VectorXd w, double h) {
+  const Eigen::Index n = w.size();
+  Eigen::MatrixXd hess(n, n);
+  Eigen::VectorXd gp(n), gm(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double wi = w[i];
+    w[i] = wi + h;
+    f.ValueAndGradient(w, &gp);
+    w[i] = wi - h;
+    f.ValueAndGradient(w, &gm);
+    w[i] = wi;
+    hess.col(i) = (gp - gm) / (2 * h);
+  }
+  hess = 0.5 * (hess + hess.transpose()).eval();
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(hess).eigenvalues().cwiseAbs().maxCoeff();
+}
+
+std::vector<std::unique_ptr<Objective>> Objectives() {
+  std::vector<std::unique_ptr<Objective>> out;
+  out.push_back(std::make_unique<RiverValley>(0.05, 1.0, 1.0));
+  out.push_back(std::make_unique<RiverValley>(2.0, 0.5, 3.0));
+  out.push_back(std::make_unique<CoshValley>(1.5, 0.7, 3, Eigen::VectorXd()));
+  out.push_back(std::make_unique<SpeedupInstance>(1.0, 1.0, 6, 0.25, 0.25, 1e-3, 100));
+  return out;
+}
+
+TEST(ObjectiveTest, GradientMatchesCentralDifferences) {
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  for (const auto& f : Objectives()) {
+    for (int trial = 0; trial < 50; ++trial) {
+      Eigen::VectorXd w(f->Dim());
+      for (Eigen::Index i = 0; i < w.size(); ++i) w[i] = u(rng);
+      Eigen::VectorXd g(f->Dim());
+      f->ValueAndGradient(w, &g);
+      const Eigen::VectorXd num = NumericGradient(*f, w, 1e-6);
+      EXPECT_LE((g - num).norm(), 1e-6 * (1.0 + g.norm())) << f->Name();
+    }
+  }
+}
+
+TEST(ObjectiveTest, HessianNormMatchesDifferencesOfGradients) {
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  for (const auto& f : Objectives()) {
+    for (int trial = 0; trial < 20; ++trial) {
+      Eigen::VectorXd w(f->Dim());
+      for (Eigen::Index i = 0; i < w.size(); ++i) w[i] = u(rng);
+      const double exact = f->HessianNorm(w);
+      EXPECT_NEAR(exact, NumericHessianNorm(*f, w, 1e-5), 1e-5 * (1 + exact))
+          << f->Name();
+    }
+  }
+}
+
+TEST(ObjectiveTest, DefinitionOneHoldsAtRandomPoints) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> n(0.0, 5.0);
+  double worst = INFINITY;
+  for (const auto& f : Objectives()) {
+    const GapSmoothness s = f->Smoothness();
+    for (int trial = 0; trial < 2000; ++trial) {
+      Eigen::VectorXd w(f->Dim());
+      for (Eigen::Index i = 0; i < w.size(); ++i) w[i] = n(rng);
+      const double gap = f->Value(w) - f->OptimalValue();
+      const double bound = CurvatureBound(s, gap);
+      const double h = f->HessianNorm(w);
+      if (!std::isfinite(h)) continue;
+      worst = std::min(worst, (bound - h) / bound);
+      EXPECT_LE(h, bound * (1 + 1e-12)) << f->Name();
+    }
+  }
+  std::printf("worst relative slack of Definition 1: %.3g\n", worst);
+}
+
+TEST(RiverValleyTest, NotGloballySmooth) {
+  RiverValley f(0.05, 1.0, 1.0);
+  Eigen::VectorXd far(2);
+  far << 1000.0, 0.0;
+  EXPECT_GT(f.HessianNorm(far), 1e4);  // valley curvature lambda1 mu x^2 / 2
+}
+
+TEST(SpeedupInstanceTest, InitialPointMatchesItsDefinition) {
+  const int64_t horizon = 1000;
+  SpeedupInstance f(1.0, 1.0, 50, 0.25, 0.25, 1e-6, horizon);
+  Eigen::VectorXd w = f.InitialPoint();
+  EXPECT_NEAR(f.Value(w), 0.25 + f.InitialH(), 1e-12);
+  // eta_bar(y_0) k0 T = beta.
+  EXPECT_NEAR(f.LargestStableStepAtInit() * 1.0 * horizon, 0.25, 1e-9);
+}
+
+TEST(CoshBlockTest, LargestStableStepIsTheEdge) {
+  CoshBlock h{1.0, 2.0};
+  const double y = 3.0;
+  const double eta = h.LargestStableStep(y);
+  EXPECT_NEAR(std::abs(y - eta * h.Derivative(y)), y, 1e-9);  // lands on -y
+}
+
+TEST(MakeObjectiveTest, RejectsBadParameters) {
+  spec::Problem p;
+  EXPECT_FALSE(ValidateSyntheticProblem(p).ok());
+  p.mutable_river_valley()->set_mu(-1.0);
+  const absl::Status st = ValidateSyntheticProblem(p);
+  EXPECT_NE(st.message().find("problem.river_valley.mu"), std::string::npos) << st;
+  p.mutable_river_valley()->set_mu(1.0);
+  p.mutable_river_valley()->set_lambda0(1.0);
+  p.mutable_river_valley()->set_lambda1(1.0);
+  EXPECT_TRUE(ValidateSyntheticProblem(p).ok());
+  p.add_init(1.0);
+  EXPECT_NE(ValidateSyntheticProblem(p).message().find("expected 2"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace warmup

@@ -1,0 +1,23 @@
+#ifndef WARMUP_LIB_RUNNER_CLAIMS_H_
+#define WARMUP_LIB_RUNNER_CLAIMS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "proto/experiment.pb.h"
+#include "proto/result.pb.h"
+
+namespace warmup {
+
+// Evaluates every claim of `experiment` that applies to `tier` against the
+// Result's scalars and appends a verdict for each. InvalidArgument when a
+// claim names a scalar the run did not produce (the error lists them).
+absl::Status EvaluateClaims(const spec::Experiment& experiment,
+                            const std::string& tier, spec::Result* result);
+
+// "claim <id>: <value> <op> <threshold> PASS|FAIL".
+std::string ClaimLine(const spec::ClaimVerdict& verdict);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_RUNNER_CLAIMS_H_

@@ -1,0 +1,167 @@
+#include "lib/schedule/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_format.h"
+#include "lib/theory/warmup.h"
+
+namespace warmup {
+namespace {
+
+using spec::Constant;
+using spec::Cosine;
+using spec::LinearWarmup;
+using spec::Schedule;
+using spec::TheoryWarmup;
+
+
+constexpr double kPi = 3.14159265358979323846;
+
+double CosineValue(double peak, double min, int64_t step, int64_t total) {
+  if (total <= 0 || step >= total) return min;
+  const double progress = static_cast<double>(step) / total;
+  return min + (peak - min) * 0.5 * (1.0 + std::cos(kPi * progress));
+}
+
+absl::Status Bad(const Schedule& spec, const std::string& what) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("schedule '%s': %s", spec.label(), what));
+}
+
+}  // namespace
+
+double LinearWarmupSchedule::Rate(int64_t step, double) {
+  const int64_t w = spec_.warmup_steps();
+  const double peak = spec_.peak_lr();
+  if (step < w) {
+    if (spec_.formula() == LinearWarmup::FROM_ONE) {
+      return peak * static_cast<double>(step + 1) / static_cast<double>(w + 1);
+    }
+    return peak * static_cast<double>(step) / static_cast<double>(w);
+  }
+  if (!spec_.cosine_after()) return peak;
+  return CosineValue(peak, spec_.min_lr(), step - w, total_steps_ - w);
+}
+
+double CosineSchedule::Rate(int64_t step, double) {
+  return CosineValue(peak_, min_, step, total_);
+}
+
+double TheoryWarmupSchedule::Rate(int64_t, double loss) {
+  if (ema_ > 0.0 && std::isfinite(loss)) {
+    smoothed_ = has_smoothed_ ? ema_ * smoothed_ + (1.0 - ema_) * loss : loss;
+    has_smoothed_ = true;
+    loss = smoothed_;
+  }
+  const double gap = std::isfinite(loss) ? std::max(loss - f_star_, 0.0)
+                                         : std::numeric_limits<double>::max();
+  return TheoryStepSize(s_, c_, gap, max_lr_);
+}
+
+absl::Status ValidateSchedule(const Schedule& spec) {
+  if (spec.label().empty()) {
+    return absl::InvalidArgumentError("a schedule has no label");
+  }
+  switch (spec.kind_case()) {
+    case Schedule::kConstant: {
+      const Constant& c = spec.constant();
+      const bool by_lr = c.lr() != 0.0;
+      const bool by_curvature = c.times_inverse_init_curvature() != 0.0;
+      if (by_lr == by_curvature) {
+        return Bad(spec,
+                   "constant needs exactly one of lr and "
+                   "times_inverse_init_curvature");
+      }
+      if (c.lr() < 0.0 || c.times_inverse_init_curvature() < 0.0) {
+        return Bad(spec, "constant learning rate must be > 0");
+      }
+      return absl::OkStatus();
+    }
+    case Schedule::kLinearWarmup: {
+      const LinearWarmup& l = spec.linear_warmup();
+      if (!(l.peak_lr() > 0.0)) return Bad(spec, "linear_warmup.peak_lr must be > 0");
+      if (l.warmup_steps() <= 0) {
+        return Bad(spec, "linear_warmup.warmup_steps must be > 0");
+      }
+      if (l.min_lr() < 0.0) return Bad(spec, "linear_warmup.min_lr must be >= 0");
+      return absl::OkStatus();
+    }
+    case Schedule::kCosine: {
+      const Cosine& c = spec.cosine();
+      if (!(c.peak_lr() > 0.0)) return Bad(spec, "cosine.peak_lr must be > 0");
+      if (c.min_lr() < 0.0 || c.min_lr() > c.peak_lr()) {
+        return Bad(spec, "cosine.min_lr must be in [0, peak_lr]");
+      }
+      if (c.total_steps() < 0) return Bad(spec, "cosine.total_steps must be >= 0");
+      return absl::OkStatus();
+    }
+    case Schedule::kTheoryWarmup: {
+      const TheoryWarmup& t = spec.theory_warmup();
+      GapSmoothness s{t.rho(), t.k0(), t.krho()};
+      if (absl::Status st = Validate(s); !st.ok()) {
+        return Bad(spec, "theory_warmup: " + std::string(st.message()));
+      }
+      if (!(t.c() > 0.0)) return Bad(spec, "theory_warmup.c must be > 0");
+      if (t.max_lr() < 0.0) return Bad(spec, "theory_warmup.max_lr must be >= 0");
+      if (t.k0() == 0.0 && t.max_lr() == 0.0) {
+        return Bad(spec,
+                   "theory_warmup with k0 = 0 needs max_lr > 0, else the rate "
+                   "is infinite at gap 0");
+      }
+      if (t.ema() < 0.0 || t.ema() >= 1.0) {
+        return Bad(spec, "theory_warmup.ema must be in [0, 1)");
+      }
+      return absl::OkStatus();
+    }
+    case Schedule::KIND_NOT_SET:
+      break;
+  }
+  return Bad(spec,
+             "no kind: expected one of constant, linear_warmup, cosine, "
+             "theory_warmup");
+}
+
+absl::StatusOr<std::unique_ptr<LearningRateSchedule>> MakeSchedule(
+    const Schedule& spec, int64_t total_steps, double init_curvature) {
+  if (absl::Status st = ValidateSchedule(spec); !st.ok()) return st;
+  switch (spec.kind_case()) {
+    case Schedule::kConstant: {
+      double lr = spec.constant().lr();
+      if (lr == 0.0) {
+        if (!(init_curvature > 0.0) || !std::isfinite(init_curvature)) {
+          return Bad(spec,
+                     "times_inverse_init_curvature needs a problem with a "
+                     "known Hessian norm at the initial point");
+        }
+        lr = spec.constant().times_inverse_init_curvature() / init_curvature;
+      }
+      return std::unique_ptr<LearningRateSchedule>(
+          std::make_unique<ConstantSchedule>(lr));
+    }
+    case Schedule::kLinearWarmup:
+      return std::unique_ptr<LearningRateSchedule>(
+          std::make_unique<LinearWarmupSchedule>(spec.linear_warmup(),
+                                                 total_steps));
+    case Schedule::kCosine: {
+      const Cosine& c = spec.cosine();
+      return std::unique_ptr<LearningRateSchedule>(
+          std::make_unique<CosineSchedule>(
+              c.peak_lr(), c.min_lr(),
+              c.total_steps() > 0 ? c.total_steps() : total_steps));
+    }
+    case Schedule::kTheoryWarmup: {
+      const TheoryWarmup& t = spec.theory_warmup();
+      return std::unique_ptr<LearningRateSchedule>(
+          std::make_unique<TheoryWarmupSchedule>(
+              GapSmoothness{t.rho(), t.k0(), t.krho()}, t.c(), t.f_star(),
+              t.max_lr(), t.ema()));
+    }
+    case Schedule::KIND_NOT_SET:
+      break;
+  }
+  return Bad(spec, "no kind");
+}
+
+}  // namespace warmup

@@ -1,0 +1,138 @@
+#include "lib/schedule/schedule.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+
+namespace warmup {
+namespace {
+
+spec::Schedule Parse(const std::string& label) {
+  spec::Schedule s;
+  s.set_label(label);
+  return s;
+}
+
+std::unique_ptr<LearningRateSchedule> Make(const spec::Schedule& s,
+                                           int64_t total = 100,
+                                           double curvature = 0.0) {
+  auto made = MakeSchedule(s, total, curvature);
+  EXPECT_TRUE(made.ok()) << made.status();
+  return made.ok() ? *std::move(made) : nullptr;
+}
+
+TEST(ConstantTest, ValueAndCurvatureMultiple) {
+  spec::Schedule s = Parse("c");
+  s.mutable_constant()->set_lr(0.3);
+  auto c = Make(s);
+  EXPECT_DOUBLE_EQ(c->Rate(0, 1.0), 0.3);
+  EXPECT_DOUBLE_EQ(c->Rate(99, 5.0), 0.3);
+  spec::Schedule k = Parse("k");
+  k.mutable_constant()->set_times_inverse_init_curvature(2.0);
+  EXPECT_DOUBLE_EQ(Make(k, 100, 8.0)->Rate(0, 0.0), 0.25);
+  EXPECT_FALSE(MakeSchedule(k, 100, 0.0).ok());  // curvature unknown
+}
+
+TEST(LinearWarmupTest, FromZeroValues) {
+  spec::Schedule s = Parse("lin");
+  auto* l = s.mutable_linear_warmup();
+  l->set_peak_lr(1.0);
+  l->set_warmup_steps(10);
+  auto sch = Make(s);
+  EXPECT_DOUBLE_EQ(sch->Rate(0, 0), 0.0);
+  EXPECT_DOUBLE_EQ(sch->Rate(1, 0), 0.1);
+  EXPECT_DOUBLE_EQ(sch->Rate(9, 0), 0.9);
+  EXPECT_DOUBLE_EQ(sch->Rate(10, 0), 1.0);
+  EXPECT_DOUBLE_EQ(sch->Rate(50, 0), 1.0);
+}
+
+TEST(LinearWarmupTest, FromOneIsNanoGptFormula) {
+  spec::Schedule s = Parse("lin");
+  auto* l = s.mutable_linear_warmup();
+  l->set_peak_lr(1e-3);
+  l->set_warmup_steps(100);
+  l->set_formula(spec::LinearWarmup::FROM_ONE);
+  auto sch = Make(s, 5000);
+  EXPECT_DOUBLE_EQ(sch->Rate(0, 0), 1e-3 * 1.0 / 101.0);
+  EXPECT_DOUBLE_EQ(sch->Rate(1, 0), 1e-3 * 2.0 / 101.0);
+  EXPECT_DOUBLE_EQ(sch->Rate(99, 0), 1e-3 * 100.0 / 101.0);
+  EXPECT_DOUBLE_EQ(sch->Rate(100, 0), 1e-3);
+}
+
+TEST(LinearWarmupTest, CosineAfterWarmup) {
+  spec::Schedule s = Parse("lin");
+  auto* l = s.mutable_linear_warmup();
+  l->set_peak_lr(1.0);
+  l->set_warmup_steps(10);
+  l->set_cosine_after(true);
+  l->set_min_lr(0.1);
+  auto sch = Make(s, 110);
+  EXPECT_DOUBLE_EQ(sch->Rate(10, 0), 1.0);
+  EXPECT_NEAR(sch->Rate(60, 0), 0.55, 1e-12);  // half way: (1 + 0.1) / 2
+  EXPECT_DOUBLE_EQ(sch->Rate(110, 0), 0.1);
+}
+
+TEST(CosineTest, EndpointsAndMiddle) {
+  spec::Schedule s = Parse("cos");
+  s.mutable_cosine()->set_peak_lr(2.0);
+  s.mutable_cosine()->set_min_lr(0.0);
+  auto sch = Make(s, 100);
+  EXPECT_DOUBLE_EQ(sch->Rate(0, 0), 2.0);
+  EXPECT_NEAR(sch->Rate(1, 0), 1.0 + std::cos(M_PI / 100), 1e-12);
+  EXPECT_NEAR(sch->Rate(50, 0), 1.0, 1e-12);
+  EXPECT_DOUBLE_EQ(sch->Rate(100, 0), 0.0);
+}
+
+TEST(TheoryWarmupTest, ValuesFromTheLoss) {
+  spec::Schedule s = Parse("theory");
+  auto* t = s.mutable_theory_warmup();
+  t->set_c(0.5);
+  t->set_k0(1.0);
+  t->set_krho(2.0);
+  t->set_rho(1.0);
+  t->set_f_star(1.0);
+  auto sch = Make(s);
+  EXPECT_DOUBLE_EQ(sch->Rate(0, 5.0), 0.5 / (1.0 + 2.0 * 4.0));
+  EXPECT_DOUBLE_EQ(sch->Rate(1, 2.0), 0.5 / 3.0);
+  EXPECT_DOUBLE_EQ(sch->Rate(2, 0.5), 0.5);  // below f*: gap 0
+  EXPECT_GT(sch->Rate(3, std::nan("")), -1.0);  // NaN loss: rate 0, no NaN
+  EXPECT_FALSE(std::isnan(sch->Rate(3, std::nan(""))));
+}
+
+TEST(TheoryWarmupTest, CapAndEma) {
+  spec::Schedule s = Parse("theory");
+  auto* t = s.mutable_theory_warmup();
+  t->set_c(1.0);
+  t->set_k0(1.0);
+  t->set_krho(1.0);
+  t->set_rho(1.0);
+  t->set_max_lr(0.5);
+  t->set_ema(0.5);
+  auto sch = Make(s);
+  EXPECT_DOUBLE_EQ(sch->Rate(0, 3.0), 0.25);         // l_0 = 3
+  EXPECT_DOUBLE_EQ(sch->Rate(1, 1.0), 1.0 / 3.0);    // l_1 = 2
+  EXPECT_DOUBLE_EQ(sch->Rate(2, 0.0), 0.5);          // l_2 = 1: 1/2 = cap
+}
+
+TEST(ValidateScheduleTest, ErrorsNameTheField) {
+  spec::Schedule none = Parse("x");
+  EXPECT_NE(ValidateSchedule(none).message().find("no kind"), std::string::npos);
+  spec::Schedule t = Parse("t");
+  t.mutable_theory_warmup()->set_c(1.0);
+  t.mutable_theory_warmup()->set_rho(1.0);
+  const absl::Status st = ValidateSchedule(t);  // k0 = 0 without a cap
+  EXPECT_NE(st.message().find("max_lr"), std::string::npos) << st;
+  t.mutable_theory_warmup()->set_k0(-1.0);
+  EXPECT_NE(ValidateSchedule(t).message().find("K0 and Krho must be >= 0"),
+            std::string::npos);
+  spec::Schedule l = Parse("l");
+  l.mutable_linear_warmup()->set_peak_lr(1.0);
+  EXPECT_NE(ValidateSchedule(l).message().find("warmup_steps"), std::string::npos);
+  spec::Schedule c = Parse("c");
+  c.mutable_constant()->set_lr(1.0);
+  c.mutable_constant()->set_times_inverse_init_curvature(1.0);
+  EXPECT_FALSE(ValidateSchedule(c).ok());
+}
+
+}  // namespace
+}  // namespace warmup

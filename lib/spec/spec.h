@@ -1,0 +1,32 @@
+#ifndef WARMUP_LIB_SPEC_SPEC_H_
+#define WARMUP_LIB_SPEC_SPEC_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/experiment.pb.h"
+
+namespace warmup {
+
+// Parses a text-format Experiment. A syntax error or unknown field comes back
+// as InvalidArgument "<path>:<line>:<column>: <what>"; `path` only labels it.
+absl::StatusOr<spec::Experiment> ParseExperiment(const std::string& text,
+                                                 const std::string& path);
+
+// Reads, parses and validates a spec file, then applies the tier's overrides
+// (`tier` empty: the spec's default_tier, if any). NotFound when the file
+// cannot be read.
+absl::StatusOr<spec::Experiment> LoadExperiment(const std::string& path,
+                                                const std::string& tier);
+
+// Merges `tier`'s overrides into the base: scalars and messages field by
+// field; a repeated field present in the override replaces the base list.
+absl::StatusOr<spec::Experiment> ApplyTier(const spec::Experiment& base,
+                                           const std::string& tier);
+
+// Checks a spec after tier overrides; the error names the field at fault.
+absl::Status ValidateExperiment(const spec::Experiment& experiment);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_SPEC_SPEC_H_

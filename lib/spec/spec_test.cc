@@ -1,0 +1,111 @@
+#include "lib/spec/spec.h"
+
+#include "gtest/gtest.h"
+
+namespace warmup {
+namespace {
+
+constexpr char kMinimal[] = R"pb(
+  name: "demo"
+  problem { river_valley { mu: 0.1 lambda0: 1 lambda1: 1 } }
+  iterations: 100
+  seeds: [1, 2]
+  schedules { label: "c" constant { lr: 0.01 } }
+  tiers {
+    name: "smoke"
+    overrides { iterations: 10 seeds: [5] problem { river_valley { mu: 0.2 } } }
+  }
+)pb";
+
+TEST(ParseTest, ErrorNamesFileLineColumnAndField) {
+  const auto parsed = ParseExperiment("name: \"x\"\niteratons: 5\n", "spec.textproto");
+  ASSERT_FALSE(parsed.ok());
+  const std::string msg(parsed.status().message());
+  EXPECT_NE(msg.find("spec.textproto:2:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("iteratons"), std::string::npos) << msg;
+}
+
+TEST(ParseTest, UnknownScheduleKindIsAParseError) {
+  const auto parsed = ParseExperiment(
+      "schedules {\n  label: \"a\"\n  warmup_cosine { }\n}\n", "s.textproto");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("s.textproto:3:"), std::string::npos)
+      << parsed.status();
+  EXPECT_NE(parsed.status().message().find("warmup_cosine"), std::string::npos);
+}
+
+TEST(TierTest, ScalarsMergeAndListsReplace) {
+  auto base = ParseExperiment(kMinimal, "m");
+  ASSERT_TRUE(base.ok()) << base.status();
+  auto smoke = ApplyTier(*base, "smoke");
+  ASSERT_TRUE(smoke.ok());
+  EXPECT_EQ(smoke->iterations(), 10);
+  ASSERT_EQ(smoke->seeds_size(), 1);
+  EXPECT_EQ(smoke->seeds(0), 5);
+  EXPECT_DOUBLE_EQ(smoke->problem().river_valley().mu(), 0.2);
+  EXPECT_DOUBLE_EQ(smoke->problem().river_valley().lambda0(), 1.0);  // kept
+  EXPECT_EQ(smoke->schedules_size(), 1);
+  EXPECT_EQ(smoke->tiers_size(), 0);
+  auto none = ApplyTier(*base, "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->iterations(), 100);
+  auto unknown = ApplyTier(*base, "gpu");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown tier 'gpu': this spec defines smoke"),
+            std::string::npos);
+}
+
+TEST(ValidateTest, RejectsBadSpecs) {
+  auto base = ParseExperiment(kMinimal, "m");
+  ASSERT_TRUE(base.ok());
+  EXPECT_TRUE(ValidateExperiment(*base).ok());
+
+  spec::Experiment e = *base;
+  e.set_iterations(0);
+  EXPECT_NE(ValidateExperiment(e).message().find("iterations: must be > 0, got 0"),
+            std::string::npos);
+  e = *base;
+  e.set_iterations(-3);
+  EXPECT_FALSE(ValidateExperiment(e).ok());
+  e = *base;
+  e.clear_problem();
+  EXPECT_NE(ValidateExperiment(e).message().find("problem: no kind"), std::string::npos);
+  e = *base;
+  e.mutable_schedules(0)->clear_constant();
+  EXPECT_NE(ValidateExperiment(e).message().find("no kind"), std::string::npos);
+  e = *base;
+  e.add_schedules()->CopyFrom(e.schedules(0));
+  EXPECT_NE(ValidateExperiment(e).message().find("appears twice"), std::string::npos);
+  e = *base;
+  e.set_name("Bad Name");
+  EXPECT_FALSE(ValidateExperiment(e).ok());
+  e = *base;
+  auto* claim = e.add_claims();
+  claim->set_id("x");
+  claim->set_metric("c.final_gap");
+  claim->set_op(spec::Claim::LE);
+  EXPECT_NE(ValidateExperiment(e).message().find("rationale"), std::string::npos);
+}
+
+TEST(LoadTest, MissingFileIsNotFound) {
+  const auto loaded = LoadExperiment("no/such/spec.textproto", "");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(loaded.status().message().find("no/such/spec.textproto"), std::string::npos);
+}
+
+// Every spec of the project loads and validates at every tier it defines.
+TEST(LoadTest, ProjectSpecsValidateAtEveryTier) {
+  for (const char* path : {"experiments/fig2_river_valley.textproto",
+                           "experiments/table_speedup.textproto"}) {
+    const auto base = LoadExperiment(path, "");
+    ASSERT_TRUE(base.ok()) << base.status();
+    for (const char* tier : {"smoke", "cpu", "paper"}) {
+      const auto tiered = LoadExperiment(path, tier);
+      EXPECT_TRUE(tiered.ok()) << path << " " << tier << ": " << tiered.status();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace warmup

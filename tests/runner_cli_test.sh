@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Bad input to the runner: one clear error line on stderr, exit status 2, and
+# nothing left in --out.
+set -u
+run="$1"
+spec_ok="$2"
+tmp="${TEST_TMPDIR:-$(mktemp -d)}"
+failures=0
+
+# expect_error NAME EXPECTED_SUBSTRING ARGS...
+expect_error() {
+  local name="$1" want="$2"
+  shift 2
+  local out="$tmp/out_$name"
+  "$run" "$@" --out="$out" >"$tmp/stdout" 2>"$tmp/stderr"
+  local rc=$?
+  local lines
+  lines=$(wc -l <"$tmp/stderr")
+  if [[ $rc -ne 2 ]]; then
+    echo "FAIL $name: exit status $rc, expected 2"; failures=$((failures + 1))
+  elif [[ $lines -ne 1 ]]; then
+    echo "FAIL $name: $lines lines on stderr, expected 1:"; cat "$tmp/stderr"; failures=$((failures + 1))
+  elif ! grep -qF -- "$want" "$tmp/stderr"; then
+    echo "FAIL $name: stderr lacks '$want':"; cat "$tmp/stderr"; failures=$((failures + 1))
+  elif [[ -e "$out" && -n "$(ls -A "$out")" ]]; then
+    echo "FAIL $name: files left in $out:"; ls -A "$out"; failures=$((failures + 1))
+  else
+    echo "ok   $name: $(cat "$tmp/stderr")"
+  fi
+}
+
+write() { printf '%s\n' "$2" >"$tmp/$1"; }
+
+base='name: "cli" problem { river_valley { mu: 1 lambda0: 1 lambda1: 1 } }'
+write malformed.textproto "$base
+iterations: 10
+schedules { label: \"c\" constant { lr: 0.1 }"
+write typo.textproto "$base
+iteratons: 10"
+write unknown_schedule.textproto "$base
+iterations: 10
+schedules { label: \"c\" step_decay { } }"
+write unknown_problem.textproto 'name: "cli" problem { rosenbrock { } } iterations: 10'
+write zero.textproto "$base
+iterations: 0
+schedules { label: \"c\" constant { lr: 0.1 } }"
+write negative.textproto "$base
+iterations: -3
+schedules { label: \"c\" constant { lr: 0.1 } }"
+write no_kind.textproto "$base
+iterations: 10
+schedules { label: \"c\" }"
+touch "$tmp/a_file"
+
+expect_error malformed "malformed.textproto:4:" --spec="$tmp/malformed.textproto"
+expect_error typo "typo.textproto:2:" --spec="$tmp/typo.textproto"
+expect_error typo_field "iteratons" --spec="$tmp/typo.textproto"
+expect_error unknown_schedule "step_decay" --spec="$tmp/unknown_schedule.textproto"
+expect_error unknown_problem "rosenbrock" --spec="$tmp/unknown_problem.textproto"
+expect_error zero_iterations "iterations: must be > 0, got 0" --spec="$tmp/zero.textproto"
+expect_error negative_iterations "iterations: must be > 0, got -3" --spec="$tmp/negative.textproto"
+expect_error schedule_without_kind "schedule 'c': no kind" --spec="$tmp/no_kind.textproto"
+expect_error missing_spec "cannot read spec file" --spec="$tmp/none.textproto"
+expect_error unknown_tier "unknown tier 'huge'" --spec="$spec_ok" --tier=huge
+expect_error bad_threads "--threads must be >= 1" --spec="$spec_ok" --threads=0
+expect_error stray_argument "unexpected argument" --spec="$spec_ok" extra
+
+# An output folder that cannot be created (its parent is a file).
+"$run" --spec="$spec_ok" --tier=smoke --out="$tmp/a_file/out" >/dev/null 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 2 ]] && grep -q "cannot be created" "$tmp/stderr"; then
+  echo "ok   unwritable_out: $(cat "$tmp/stderr")"
+else
+  echo "FAIL unwritable_out: exit $rc"; cat "$tmp/stderr"; failures=$((failures + 1))
+fi
+
+echo "$((14 - failures)) passed, $failures failed"
+exit $((failures > 0))
