@@ -59,7 +59,11 @@ DescentTrace RunGradientDescent(const Objective& objective,
       trace.final_gap = std::numeric_limits<double>::infinity();
       break;
     }
-    if (t > 0 && loss > prev_loss) ++trace.gap_increases;
+    // Increases within floating-point rounding of f (1e-13 relative) are not
+    // counted: near f* the computed loss jitters by a few ulps.
+    if (t > 0 && loss > prev_loss + 1e-13 * std::abs(prev_loss)) {
+      ++trace.gap_increases;
+    }
     prev_loss = loss;
     if (options.target_gap > 0.0 && gap <= options.target_gap) {
       if (trace.steps_to_target < 0) trace.steps_to_target = t;
@@ -80,7 +84,7 @@ DescentTrace RunGradientDescent(const Objective& objective,
     }
     trace.min_grad_norm_sq = std::min(trace.min_grad_norm_sq, grad_norm_sq);
     trace.sum_lr += lr;
-    if (t > 0 && lr < prev_lr) ++trace.lr_decreases;
+    if (t > 0 && lr < prev_lr * (1.0 - 1e-13)) ++trace.lr_decreases;
     prev_lr = lr;
 
     if (options.noise.active()) {

@@ -49,8 +49,10 @@ struct DescentTrace {
   double final_gap = 0.0;
   double min_grad_norm_sq = 0.0;  // min over t < steps_run of ||grad f||^2
   double sum_lr = 0.0;            // sum of eta_t over the steps taken
-  int64_t lr_decreases = 0;       // steps with eta_{t+1} < eta_t
-  int64_t gap_increases = 0;      // steps with f(w_{t+1}) > f(w_t)
+  // Steps with eta_{t+1} < eta_t, and with f(w_{t+1}) > f(w_t), beyond a
+  // relative rounding allowance of 1e-13.
+  int64_t lr_decreases = 0;
+  int64_t gap_increases = 0;
 };
 
 // Runs w_{t+1} = w_t - eta_t g_t from the objective's initial point, with
