@@ -1,0 +1,90 @@
+#ifndef WARMUP_LIB_CURVATURE_HESSIAN_H_
+#define WARMUP_LIB_CURVATURE_HESSIAN_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "absl/status/statusor.h"
+
+namespace warmup {
+
+// A scalar loss over a list of parameters, evaluated on data the caller has
+// fixed (the same examples for every call) in the model mode the caller has
+// set (train or eval: BatchNorm and dropout change the Hessian).
+using LossFunction = std::function<at::Tensor()>;
+
+// The Hessian of a loss at the current parameters, as a linear operator on
+// flat vectors. Building it runs the forward and the first backward once
+// (with create_graph); each Apply is then one double-backward pass.
+class HessianOperator {
+ public:
+  // InvalidArgument for an empty parameter list, a loss that is not a finite
+  // scalar, or parameters that do not require gradients.
+  static absl::StatusOr<HessianOperator> Create(const LossFunction& loss,
+                                                std::vector<at::Tensor> params);
+
+  // H v for a flat v of length dim().
+  at::Tensor Apply(const at::Tensor& v);
+  int64_t dim() const { return dim_; }
+  double loss() const { return loss_value_; }
+  // The flat gradient at the current parameters.
+  at::Tensor gradient() const;
+  int64_t products() const { return products_; }
+
+ private:
+  HessianOperator() = default;
+  std::vector<at::Tensor> params_, grads_;
+  int64_t dim_ = 0;
+  double loss_value_ = 0.0;
+  int64_t products_ = 0;
+};
+
+struct SpectralOptions {
+  int max_iterations = 100;  // Hessian-vector products at most
+  double tolerance = 1e-3;   // relative
+  uint64_t seed = 0;         // start vector
+  // Called after each HVP with the count so far and the current estimate.
+  std::function<void(int, double)> on_iteration;
+};
+
+// An estimate of the spectral norm max |lambda| of the Hessian. valid is
+// false (with a reason) when an HVP was non-finite; converged is false when
+// the iteration cap was reached first.
+struct SpectralEstimate {
+  double spectral_norm = 0.0;
+  double lambda_max = 0.0;  // Lanczos only; power iteration leaves them 0
+  double lambda_min = 0.0;
+  int iterations = 0;  // HVPs used
+  bool converged = false;
+  bool valid = true;
+  std::string error;
+};
+
+// Lanczos with full reorthogonalisation. Both ends of the spectrum come from
+// one run; it stops when the Ritz value of largest magnitude has residual
+// bound |beta_k s_k| <= tolerance * |theta|.
+SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
+                                     const SpectralOptions& options);
+
+// Power iteration on H (PyHessian's estimator, applied to |lambda|): stops
+// when the estimate changes by at most tolerance relative.
+SpectralEstimate PowerIterationSpectralNorm(HessianOperator& hessian,
+                                            const SpectralOptions& options);
+
+// The directional estimate of Zhang et al. (2020) along an update from
+// x_prev to x_next: ||grad f(x_mid) - grad f(x_prev)|| / ||x_mid - x_prev||
+// with x_mid the midpoint and both gradients on the same data (the loss
+// closure). The parameters are restored before returning. InvalidArgument
+// on mismatched shapes, a zero step or a non-finite gradient.
+absl::StatusOr<double> DirectionalSmoothness(const LossFunction& loss,
+                                             std::vector<at::Tensor> params,
+                                             const std::vector<at::Tensor>& x_prev,
+                                             const std::vector<at::Tensor>& x_next);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_CURVATURE_HESSIAN_H_
