@@ -165,6 +165,7 @@ SpectralEstimate PowerIterationSpectralNorm(HessianOperator& hessian,
     e.iterations = k + 1;
     e.spectral_norm = norm;
     if (options.on_iteration) options.on_iteration(k + 1, norm);
+    if (options.on_iteration) options.on_iteration(k + 1, norm);
     if (norm == 0.0) {
       e.converged = true;
       return e;

@@ -1,0 +1,29 @@
+#include "lib/runtime/runtime.h"
+
+#include <dlfcn.h>
+#include <malloc.h>
+
+#include <ATen/Parallel.h>
+
+#include "absl/strings/str_format.h"
+
+namespace warmup {
+
+std::string ConfigureRuntime(int torch_threads) {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 512 << 20);
+  at::set_num_threads(torch_threads);
+  // OpenBLAS is loaded through libblas.so.3 when it is the system BLAS; look
+  // its setter up at run time so the build does not depend on it.
+  std::string blas = "blas threads unchanged (not OpenBLAS)";
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set(1);
+    blas = "openblas threads 1";
+  }
+  return absl::StrFormat("torch threads %d, %s, malloc mmap/trim threshold 1 GiB, top pad 512 MiB",
+                         at::get_num_threads(), blas);
+}
+
+}  // namespace warmup

@@ -1,0 +1,20 @@
+#ifndef WARMUP_LIB_RUNTIME_RUNTIME_H_
+#define WARMUP_LIB_RUNTIME_RUNTIME_H_
+
+#include <string>
+
+namespace warmup {
+
+// Process-wide settings every LibTorch program here starts with:
+// - glibc malloc keeps freed memory mapped (page faults cost ~12 us per
+//   4 KiB page on the target machines; big tensors would be unmapped and
+//   faulted in again every step);
+// - LibTorch's intra-op threads set explicitly (its default here is 1);
+// - OpenBLAS pinned to one thread, so it does not oversubscribe the cores
+//   LibTorch already uses (a small GPT step ran 2x slower otherwise).
+// Returns a one-line description for provenance.
+std::string ConfigureRuntime(int torch_threads);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_RUNTIME_RUNTIME_H_
