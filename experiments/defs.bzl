@@ -1,6 +1,6 @@
 """Thin bindings of the one runner to a spec: figure targets and claim tests."""
 
-def experiment_figure(name, spec, tier = None):
+def experiment_figure(name, spec, tier = None, data = []):
     """`bazel run //figures:<name>` runs the runner on `spec`.
 
     Extra arguments (--tier=paper, --out=DIR) are passed through.
@@ -12,11 +12,14 @@ def experiment_figure(name, spec, tier = None):
         name = name,
         srcs = ["//experiments:launch.sh"],
         args = args,
-        data = ["//experiments:run", spec],
+        data = ["//experiments:run", spec] + data,
     )
 
-def experiment_claim_test(name, spec, tier = "smoke", size = "medium", tags = []):
-    """A test that runs `spec` at `tier` and fails when any claim fails."""
+def experiment_claim_test(name, spec, tier = "smoke", size = "medium", tags = [], data = []):
+    """A test that runs `spec` at `tier` and fails when any claim fails.
+
+    `data` lists further specs the spec includes.
+    """
     native.sh_test(
         name = name,
         size = size,
@@ -26,6 +29,6 @@ def experiment_claim_test(name, spec, tier = "smoke", size = "medium", tags = []
             "--spec=$(location %s)" % spec,
             "--tier=" + tier,
         ],
-        data = ["//experiments:run", spec],
+        data = ["//experiments:run", spec] + data,
         tags = tags,
     )

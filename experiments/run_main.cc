@@ -3,8 +3,12 @@
 //   bazel run //experiments:run -- --spec=experiments/fig2_river_valley.textproto \
 //       [--tier=smoke|cpu|paper] [--out=DIR] [--threads=N] [--plot=false]
 //
+// Network experiments also take --data_dir (default $WARMUP_DATA_DIR),
+// --device=cpu|cuda|auto, --threads=N and --resume.
+//
 // Exit status: 0 all claims pass, 1 a claim fails, 2 bad input (spec, flags,
-// paths), 3 the run itself failed (a missing tool, an internal error).
+// paths, missing data), 3 the run itself failed (a missing tool, an internal
+// error).
 #include <malloc.h>
 #include <unistd.h>
 
@@ -26,8 +30,13 @@ ABSL_FLAG(std::string, spec, "", "experiment spec (text proto)");
 ABSL_FLAG(std::string, tier, "", "smoke | cpu | paper; default: the spec's");
 ABSL_FLAG(std::string, out, "",
           "output folder; default: out/<name> in the workspace");
-ABSL_FLAG(int, threads, 1, "CPU threads for the network engines");
+ABSL_FLAG(int, threads, 2, "LibTorch threads for network experiments");
 ABSL_FLAG(bool, plot, true, "render the figure with gnuplot");
+ABSL_FLAG(std::string, data_dir, "",
+          "data folder with cifar10/ and tinyshakespeare/; default $WARMUP_DATA_DIR");
+ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | auto (network experiments)");
+ABSL_FLAG(bool, resume, false, "continue network runs from their last checkpoint");
+ABSL_FLAG(bool, progress, true, "progress bar on a terminal");
 
 namespace {
 
@@ -77,6 +86,10 @@ int main(int argc, char** argv) {
   request.workspace_dir = workspace;
   request.threads = absl::GetFlag(FLAGS_threads);
   request.plot = absl::GetFlag(FLAGS_plot);
+  request.data_dir = Resolve(absl::GetFlag(FLAGS_data_dir), workspace, true);
+  request.device = absl::GetFlag(FLAGS_device);
+  request.resume = absl::GetFlag(FLAGS_resume);
+  request.progress = absl::GetFlag(FLAGS_progress);
   request.command_line = absl::StrJoin(argv, argv + argc, " ");
   if (request.spec_path.empty()) {
     std::fprintf(stderr, "error: --spec is required (a text proto under experiments/)\n");

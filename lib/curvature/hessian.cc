@@ -140,7 +140,9 @@ SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
     e.iterations = m;
     if (options.on_iteration) options.on_iteration(m, e.spectral_norm);
     const double residual = std::abs(b_next * eig.eigenvectors()(m - 1, top));
-    if (residual <= options.tolerance * e.spectral_norm || b_next < 1e-12 * (1 + e.spectral_norm)) {
+    const bool enough = m >= std::min<int64_t>(options.min_iterations, n);
+    if (b_next < 1e-12 * (1 + e.spectral_norm) ||
+        (enough && residual <= options.tolerance * e.spectral_norm)) {
       e.converged = true;
       return e;
     }

@@ -46,6 +46,10 @@ class HessianOperator {
 struct SpectralOptions {
   int max_iterations = 100;  // Hessian-vector products at most
   double tolerance = 1e-3;   // relative
+  // Lanczos runs at least this many HVPs (or dim) before testing convergence:
+  // from a start vector with little weight on the extreme eigenvector, an
+  // interior Ritz value can look converged before the extreme one appears.
+  int min_iterations = 8;
   uint64_t seed = 0;         // start vector
   // Called after each HVP with the count so far and the current estimate.
   std::function<void(int, double)> on_iteration;

@@ -35,10 +35,14 @@ absl::Status ValidateSyntheticProblem(const Problem& p) {
   switch (p.kind_case()) {
     case Problem::kRiverValley: {
       const spec::RiverValley& r = p.river_valley();
+      if (r.dim() < 0 || r.dim() == 1) {
+        return absl::InvalidArgumentError(
+            "problem.river_valley.dim must be >= 2 (0: the default 2)");
+      }
       for (auto s : {Positive("river_valley.mu", r.mu()),
                      Positive("river_valley.lambda0", r.lambda0()),
                      Positive("river_valley.lambda1", r.lambda1()),
-                     InitSize(p, 2)}) {
+                     InitSize(p, r.dim() > 0 ? r.dim() : 2)}) {
         if (!s.ok()) return s;
       }
       break;
@@ -101,13 +105,14 @@ absl::StatusOr<std::unique_ptr<Objective>> MakeObjective(const Problem& p,
   switch (p.kind_case()) {
     case Problem::kRiverValley: {
       const auto& r = p.river_valley();
+      const int dim = r.dim() > 0 ? r.dim() : 2;
       if (init.size() == 0) {
-        return std::unique_ptr<Objective>(
-            std::make_unique<warmup::RiverValley>(r.mu(), r.lambda0(),
-                                                  r.lambda1()));
+        // x = 40 up the river, ||y|| = 0.5 across the valley.
+        init = Eigen::VectorXd::Constant(dim, 0.5 / std::sqrt(dim - 1.0));
+        init[0] = 40.0;
       }
       return std::unique_ptr<Objective>(std::make_unique<warmup::RiverValley>(
-          r.mu(), r.lambda0(), r.lambda1(), Eigen::Vector2d(init[0], init[1])));
+          r.mu(), r.lambda0(), r.lambda1(), init));
     }
     case Problem::kCoshValley: {
       const auto& c = p.cosh_valley();

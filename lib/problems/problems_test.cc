@@ -51,6 +51,7 @@ std::vector<std::unique_ptr<Objective>> Objectives() {
   std::vector<std::unique_ptr<Objective>> out;
   out.push_back(std::make_unique<RiverValley>(0.05, 1.0, 1.0));
   out.push_back(std::make_unique<RiverValley>(2.0, 0.5, 3.0));
+  out.push_back(std::make_unique<RiverValley>(0.3, 1.0, 2.0, Eigen::VectorXd::Constant(5, 0.7)));
   out.push_back(std::make_unique<CoshValley>(1.5, 0.7, 3, Eigen::VectorXd()));
   out.push_back(std::make_unique<SpeedupInstance>(1.0, 1.0, 6, 0.25, 0.25, 1e-3, 100));
   out.push_back(std::make_unique<FeedForwardStandIn>(2, 0.1, Eigen::VectorXd()));

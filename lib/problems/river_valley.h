@@ -6,7 +6,8 @@
 namespace warmup {
 
 // The river valley of Figure 2 (this project's construction):
-//   f(x, y) = r(x) + (lambda0 + lambda1 r(x)) y^2 / 2,  r(x) = mu x^2 / 2.
+//   f(x, y) = r(x) + (lambda0 + lambda1 r(x)) ||y||^2 / 2,  r(x) = mu x^2 / 2,
+// with y in R^(d-1) (d = 2 for the figure; larger d for benchmarks).
 // The river (y = 0) is flat with curvature mu; the valley across it has
 // curvature lambda0 + lambda1 r(x), which grows with the suboptimality, so no
 // small global L bounds the Hessian. (1, K0, K1)-smooth with
@@ -14,15 +15,16 @@ namespace warmup {
 class RiverValley : public Objective {
  public:
   RiverValley(double mu, double lambda0, double lambda1,
-              Eigen::Vector2d init = Eigen::Vector2d(40.0, 0.5));
+              Eigen::VectorXd init = Eigen::Vector2d(40.0, 0.5));
   std::string Name() const override { return "river_valley"; }
-  int Dim() const override { return 2; }
+  int Dim() const override { return static_cast<int>(init_.size()); }
   double ValueAndGradient(const Eigen::VectorXd& w,
                           Eigen::VectorXd* grad) const override;
   double HessianNorm(const Eigen::VectorXd& w) const override;
   Eigen::VectorXd InitialPoint() const override { return init_; }
   GapSmoothness Smoothness() const override;
-  // The 2x2 Hessian at w, for tests.
+  // The Hessian restricted to span{e_x, y / ||y||}; every other direction has
+  // curvature lambda0 + lambda1 r(x).
   Eigen::Matrix2d Hessian(const Eigen::VectorXd& w) const;
 
  private:

@@ -62,6 +62,11 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
       if (absl::Status st = lookup(c.divided_by(), &den); !st.ok()) return st;
       value = value / den;
     }
+    if (!c.minus().empty()) {
+      double sub = 0.0;
+      if (absl::Status st = lookup(c.minus(), &sub); !st.ok()) return st;
+      value = value - sub;
+    }
     spec::ClaimVerdict* v = result->add_claims();
     v->set_id(c.id());
     v->set_value(value);

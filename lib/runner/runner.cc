@@ -13,23 +13,86 @@
 
 namespace warmup {
 
+namespace {
+
+NetworkEngine& Engine() {
+  static NetworkEngine* engine = new NetworkEngine();
+  return *engine;
+}
+
+// Runs each included spec at the same tier and merges it into `result`:
+// scalars prefixed with "<name>.", tables of the same name concatenated
+// under a leading "experiment" column, series with runs "<name>/<run>".
+absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
+                         spec::Result* result) {
+  const std::filesystem::path dir = std::filesystem::path(context.spec_path).parent_path();
+  for (const std::string& include : e.include()) {
+    const std::string path = (dir / include).string();
+    absl::StatusOr<spec::Experiment> part = LoadExperiment(path, context.tier);
+    if (!part.ok()) return part.status();
+    RunContext sub = context;
+    sub.spec_path = path;
+    sub.out_dir = context.out_dir + "/" + part->name();
+    absl::StatusOr<spec::Result> r = RunExperiment(*part, sub);
+    if (!r.ok()) return r.status();
+    for (const spec::Scalar& s : r->scalars()) {
+      spec::Scalar* copy = result->add_scalars();
+      copy->set_name(part->name() + "." + s.name());
+      copy->set_value(s.value());
+    }
+    for (spec::Series s : r->series()) {
+      s.set_run(part->name() + "/" + s.run());
+      *result->add_series() = std::move(s);
+    }
+    for (spec::RunOutcome o : r->runs()) {
+      o.set_run(part->name() + "/" + o.run());
+      *result->add_runs() = std::move(o);
+    }
+    for (const spec::Table& t : r->tables()) {
+      spec::Table* target = nullptr;
+      for (spec::Table& existing : *result->mutable_tables()) {
+        if (existing.name() == t.name()) target = &existing;
+      }
+      if (target == nullptr) {
+        target = result->add_tables();
+        target->set_name(t.name());
+        target->add_columns("experiment");
+        for (const std::string& c : t.columns()) target->add_columns(c);
+      }
+      for (const auto& row : t.rows()) {
+        auto* copy = target->add_rows();
+        copy->add_cells(part->name());
+        for (const std::string& cell : row.cells()) copy->add_cells(cell);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterNetworkEngine(NetworkEngine engine) { Engine() = std::move(engine); }
+
 absl::StatusOr<spec::Result> RunExperiment(const spec::Experiment& e,
-                                           const std::string& tier) {
+                                           const RunContext& context) {
   spec::Result result;
   result.set_experiment(e.name());
-  result.set_tier(tier);
+  result.set_tier(context.tier);
   absl::Status st;
-  if (e.problem().has_network()) {
-    st = absl::UnimplementedError(
-        "network problems need the LibTorch trainer, which this build does "
-        "not include");
+  if (!e.include().empty()) {
+    st = RunIncludes(e, context, &result);
+  } else if (e.problem().has_network()) {
+    st = Engine() ? Engine()(e, context, &result)
+                  : absl::UnimplementedError(
+                        "network problems need the LibTorch trainer, which this "
+                        "build does not include");
   } else if (e.sweep().horizons_size() > 0) {
     st = RunSpeedupSweep(e, &result);
   } else {
     st = RunSyntheticExperiment(e, &result);
   }
   if (!st.ok()) return st;
-  if (st = EvaluateClaims(e, tier, &result); !st.ok()) return st;
+  if (st = EvaluateClaims(e, context.tier, &result); !st.ok()) return st;
   return result;
 }
 
@@ -61,9 +124,19 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   FillProvenance(request.spec_path, spec_text, request.workspace_dir,
                  request.threads, &provenance);
   provenance.set_command_line(request.command_line);
-  absl::StatusOr<spec::Result> result = RunExperiment(*experiment, tier);
+  RunContext context;
+  context.tier = tier;
+  context.spec_path = request.spec_path;
+  context.out_dir = report.out_dir;
+  context.data_dir = request.data_dir;
+  context.device = request.device;
+  context.threads = request.threads;
+  context.resume = request.resume;
+  context.progress = request.progress;
+  absl::StatusOr<spec::Result> result = RunExperiment(*experiment, context);
   if (!result.ok()) return result.status();
   MarkEnd(&provenance);
+  provenance.set_runtime(result->provenance().runtime());
   *result->mutable_provenance() = provenance;
 
   OutputBatch batch;

@@ -1,6 +1,7 @@
 #ifndef WARMUP_LIB_RUNNER_RUNNER_H_
 #define WARMUP_LIB_RUNNER_RUNNER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -9,9 +10,28 @@
 
 namespace warmup {
 
-// Runs a validated, tiered experiment and evaluates its claims.
+// What an engine may need beyond the spec.
+struct RunContext {
+  std::string tier;
+  std::string spec_path;  // included specs are found relative to it
+  std::string out_dir;    // checkpoints go to <out_dir>/checkpoints/
+  std::string data_dir;   // empty: WARMUP_DATA_DIR
+  std::string device = "cpu";
+  int threads = 1;
+  bool resume = false;
+  bool progress = false;
+};
+
+// An engine for network problems (LibTorch). The trainer library registers
+// one; a runner linked without it reports network specs as unsupported.
+using NetworkEngine = std::function<absl::Status(
+    const spec::Experiment&, const RunContext&, spec::Result*)>;
+void RegisterNetworkEngine(NetworkEngine engine);
+
+// Runs a validated, tiered experiment (and the specs it includes) and
+// evaluates its claims.
 absl::StatusOr<spec::Result> RunExperiment(const spec::Experiment& experiment,
-                                           const std::string& tier);
+                                           const RunContext& context);
 
 // One invocation of the runner: the whole path from spec file to output
 // folder (Result as textproto and JSON, CSVs, tables, figure).
@@ -20,8 +40,12 @@ struct RunRequest {
   std::string tier;           // empty: the spec's default tier
   std::string out_dir;        // empty: <workspace or cwd>/out/<name>
   std::string workspace_dir;  // for provenance and relative paths; may be ""
+  std::string data_dir;       // empty: WARMUP_DATA_DIR
+  std::string device = "cpu";
   int threads = 1;
   bool plot = true;
+  bool resume = false;
+  bool progress = false;
   std::string command_line;
 };
 

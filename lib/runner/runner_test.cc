@@ -45,8 +45,10 @@ TEST(RunSpecTest, Fig2SmokeWritesEveryOutputAndPassesItsClaims) {
 TEST(RunSpecTest, SameSpecSameResult) {
   auto e = LoadExperiment("experiments/fig2_river_valley.textproto", "smoke");
   ASSERT_TRUE(e.ok());
-  auto a = RunExperiment(*e, "smoke");
-  auto b = RunExperiment(*e, "smoke");
+  RunContext context;
+  context.tier = "smoke";
+  auto a = RunExperiment(*e, context);
+  auto b = RunExperiment(*e, context);
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_EQ(a->series_size(), b->series_size());
   for (int i = 0; i < a->series_size(); ++i) {

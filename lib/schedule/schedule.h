@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/theory/smoothness.h"
@@ -19,6 +20,9 @@ class LearningRateSchedule {
   // Rate for step `step` (counted from 0) at current loss `loss`. Not const:
   // the theory warmup may keep a smoothed loss.
   virtual double Rate(int64_t step, double loss) = 0;
+  // Internal state for checkpoints (empty for stateless schedules).
+  virtual std::vector<double> State() const { return {}; }
+  virtual void SetState(const std::vector<double>&) {}
 };
 
 // eta_t = lr.
@@ -63,6 +67,15 @@ class TheoryWarmupSchedule : public LearningRateSchedule {
                        double max_lr, double ema)
       : s_(smoothness), c_(c), f_star_(f_star), max_lr_(max_lr), ema_(ema) {}
   double Rate(int64_t step, double loss) override;
+  std::vector<double> State() const override {
+    return {smoothed_, has_smoothed_ ? 1.0 : 0.0};
+  }
+  void SetState(const std::vector<double>& state) override {
+    if (state.size() == 2) {
+      smoothed_ = state[0];
+      has_smoothed_ = state[1] != 0.0;
+    }
+  }
 
  private:
   GapSmoothness s_;

@@ -110,6 +110,15 @@ absl::Status ValidateExperiment(const spec::Experiment& e) {
     return bad(absl::StrFormat(
         "name: expected a non-empty [a-z0-9_]+ identifier, got '%s'", e.name()));
   }
+  if (!e.include().empty()) {
+    // A composite: its parts are validated when they are loaded.
+    for (const spec::Claim& c : e.claims()) {
+      if (c.op() == spec::Claim::OP_UNSPECIFIED || c.rationale().empty()) {
+        return bad(absl::StrFormat("claims '%s': op and rationale must be set", c.id()));
+      }
+    }
+    return absl::OkStatus();
+  }
   if (e.iterations() <= 0 && e.sweep().horizons_size() == 0) {
     return bad(absl::StrFormat("iterations: must be > 0, got %d",
                                e.iterations()));

@@ -96,7 +96,11 @@ TEST(LoadTest, MissingFileIsNotFound) {
 
 // Every spec of the project loads and validates at every tier it defines.
 TEST(LoadTest, ProjectSpecsValidateAtEveryTier) {
-  for (const char* path : {"experiments/fig2_river_valley.textproto",
+  for (const char* path : {"experiments/fig1a_resnet18_cifar10.textproto",
+                           "experiments/fig1b_nanogpt_shakespeare.textproto",
+                           "experiments/fig2_river_valley.textproto",
+                           "experiments/fig3_warmup_schedules.textproto",
+                           "experiments/table_fitted_constants.textproto",
                            "experiments/table_speedup.textproto"}) {
     const auto base = LoadExperiment(path, "");
     ASSERT_TRUE(base.ok()) << base.status();

@@ -1,0 +1,59 @@
+#ifndef WARMUP_LIB_TRAINER_TRAINER_H_
+#define WARMUP_LIB_TRAINER_TRAINER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/experiment.pb.h"
+
+namespace warmup {
+
+// One training run of a network experiment.
+struct TrainRequest {
+  spec::Network network;
+  spec::Optimizer optimizer;
+  spec::Schedule schedule;
+  spec::Profile profile;
+  int64_t iterations = 0;
+  int64_t record_every = 1;
+  int64_t seed = 0;
+  std::string device = "cpu";  // cpu | cuda | auto
+  std::string data_dir;
+  // Checkpoints: every `checkpoint_every` steps (0: never) into
+  // `checkpoint_dir`; with `resume`, continue from the one found there.
+  std::string checkpoint_dir;
+  int64_t checkpoint_every = 0;
+  bool resume = false;
+  // Stop (as if interrupted) after this many steps; 0: run to the end. For
+  // testing resumption.
+  int64_t stop_after = 0;
+  bool progress = false;  // progress bar on stderr
+  std::string label;      // run name in the progress bar
+};
+
+// What a run recorded. Loss is the training minibatch loss at each recorded
+// step; the profile holds, per measurement, the step, the loss on the
+// measurement examples (the gap, f* = 0) and the Hessian's spectral norm.
+struct TrainTrace {
+  std::vector<double> step, loss, lr;
+  std::vector<double> profile_step, profile_gap, profile_smoothness;
+  std::vector<double> profile_lambda_max, profile_lambda_min;  // spectrum ends
+  int profile_unconverged = 0;  // Lanczos runs that hit the cap
+  bool diverged = false;
+  int64_t steps_run = 0;
+  int64_t resumed_from = 0;  // step of the checkpoint resumed from, or 0
+  std::string device;        // where it ran
+  int64_t parameters = 0;
+};
+
+// Trains the network of `request` with GD or SGD (momentum and weight decay
+// optional) under its schedule; the theory warmup reads the minibatch loss.
+// A non-finite loss ends the run with diverged = true. Errors: a missing data
+// folder or file (NotFound), bad settings (InvalidArgument).
+absl::StatusOr<TrainTrace> Train(const TrainRequest& request);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_TRAINER_TRAINER_H_

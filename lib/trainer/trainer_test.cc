@@ -1,0 +1,136 @@
+// Determinism, resumption and failure modes of the trainer, on a tiny GPT
+// and ResNet over the real data sets (WARMUP_DATA_DIR; tools/test.sh and CI
+// set it).
+#include "lib/trainer/trainer.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
+namespace warmup {
+namespace {
+
+std::string Temp(const std::string& name) {
+  const char* t = std::getenv("TEST_TMPDIR");
+  return (t ? std::string(t) : std::string("/tmp")) + "/" + name;
+}
+
+TrainRequest TinyGpt() {
+  TrainRequest r;
+  spec::Network& n = r.network;
+  n.set_model("nanogpt");
+  n.set_dataset("tinyshakespeare");
+  n.set_layers(1);
+  n.set_heads(2);
+  n.set_embedding(16);
+  n.set_context(16);
+  n.set_dropout(0.1);  // exercises the dropout RNG across a resume
+  r.optimizer.set_kind(spec::Optimizer::SGD);
+  r.optimizer.set_batch_size(4);
+  r.optimizer.set_momentum(0.9);
+  r.schedule.set_label("theory");
+  auto* t = r.schedule.mutable_theory_warmup();
+  t->set_c(0.5);
+  t->set_k0(1.0);
+  t->set_krho(1.0);
+  t->set_rho(1.0);
+  t->set_max_lr(0.3);
+  t->set_ema(0.9);  // exercises the schedule state across a resume
+  r.profile.set_every(10);
+  r.profile.set_examples(4);
+  r.profile.set_max_hvps(8);
+  r.iterations = 40;
+  r.seed = 3;
+  return r;
+}
+
+TEST(TrainerTest, SameSeedSameThreadsSameLossSeries) {
+  auto a = Train(TinyGpt());
+  auto b = Train(TinyGpt());
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(a->loss.size(), 40u);
+  EXPECT_EQ(a->loss, b->loss);
+  EXPECT_EQ(a->lr, b->lr);
+  EXPECT_EQ(a->profile_smoothness, b->profile_smoothness);
+  TrainRequest other = TinyGpt();
+  other.seed = 4;
+  EXPECT_NE(Train(other)->loss, a->loss);
+}
+
+TEST(TrainerTest, ResumedRunEndsWhereAnUninterruptedOneDoes) {
+  const auto whole = Train(TinyGpt());
+  ASSERT_TRUE(whole.ok());
+  TrainRequest first = TinyGpt();
+  first.checkpoint_dir = Temp("ckpt");
+  first.checkpoint_every = 10;
+  first.stop_after = 25;  // "interrupted" after 25 steps: last checkpoint at 20
+  auto part = Train(first);
+  ASSERT_TRUE(part.ok()) << part.status();
+  EXPECT_EQ(part->steps_run, 25);
+  TrainRequest second = TinyGpt();
+  second.checkpoint_dir = first.checkpoint_dir;
+  second.checkpoint_every = 10;
+  second.resume = true;
+  auto rest = Train(second);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->resumed_from, 20);
+  EXPECT_EQ(rest->loss, whole->loss);
+  EXPECT_EQ(rest->lr, whole->lr);
+  EXPECT_EQ(rest->profile_smoothness, whole->profile_smoothness);
+}
+
+TEST(TrainerTest, ResNetRunsAndRecordsItsProfile) {
+  TrainRequest r;
+  r.network.set_model("resnet18");
+  r.network.set_dataset("cifar10");
+  r.network.set_width(0.0625);
+  r.network.set_train_examples(256);
+  r.network.set_augment(true);
+  r.optimizer.set_kind(spec::Optimizer::SGD);
+  r.optimizer.set_batch_size(8);
+  r.schedule.set_label("c");
+  r.schedule.mutable_constant()->set_lr(0.05);
+  r.profile.set_every(5);
+  r.profile.set_examples(16);
+  r.profile.set_train_mode(true);
+  r.profile.set_max_hvps(6);
+  r.iterations = 10;
+  auto a = Train(r);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->profile_step, (std::vector<double>{0, 5, 10}));
+  for (double s : a->profile_smoothness) EXPECT_GT(s, 0.0);
+  EXPECT_EQ(a->parameters, 44622);  // ResNet-18 at 1/16 width (4..32 channels)
+  auto b = Train(r);  // BatchNorm statistics restored after each measurement
+  EXPECT_EQ(a->loss, b->loss);
+}
+
+TEST(TrainerTest, DivergenceIsAnOutcome) {
+  TrainRequest r = TinyGpt();
+  r.schedule.Clear();
+  r.schedule.set_label("huge");
+  r.schedule.mutable_constant()->set_lr(1e6);
+  r.profile.set_every(0);
+  auto t = Train(r);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->diverged);
+  EXPECT_LT(t->steps_run, 40);
+}
+
+TEST(TrainerTest, BadSettingsAreErrors) {
+  TrainRequest r = TinyGpt();
+  r.device = "tpu";
+  EXPECT_EQ(Train(r).status().code(), absl::StatusCode::kInvalidArgument);
+  r = TinyGpt();
+  r.network.set_model("vgg");
+  EXPECT_NE(Train(r).status().message().find("resnet18 or nanogpt"), std::string::npos);
+  r = TinyGpt();
+  r.data_dir = Temp("no_data_here");
+  const absl::Status missing = Train(r).status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.message().find("download_data.sh"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace warmup
