@@ -24,10 +24,14 @@ def experiment_claim_test(name, spec, tier = "smoke", size = "medium", tags = []
         name = name,
         size = size,
         srcs = ["//experiments:claim_test.sh"],
+        # One LibTorch thread: Bazel runs tests side by side on few cores,
+        # and OpenMP's spinning threads stall when oversubscribed.
         args = [
             "$(location //experiments:run)",
             "--spec=$(location %s)" % spec,
             "--tier=" + tier,
+            "--threads=1",
+            "--progress=false",
         ],
         data = ["//experiments:run", spec] + data,
         tags = tags,

@@ -21,8 +21,9 @@ NetworkEngine& Engine() {
 }
 
 // Runs each included spec at the same tier and merges it into `result`:
-// scalars prefixed with "<name>.", tables of the same name concatenated
-// under a leading "experiment" column, series with runs "<name>/<run>".
+// scalars and claim verdicts prefixed with "<name>.", tables of the same
+// name concatenated under a leading "experiment" column, series with runs
+// "<name>/<run>".
 absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
                          spec::Result* result) {
   const std::filesystem::path dir = std::filesystem::path(context.spec_path).parent_path();
@@ -43,6 +44,10 @@ absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
     for (spec::Series s : r->series()) {
       s.set_run(part->name() + "/" + s.run());
       *result->add_series() = std::move(s);
+    }
+    for (spec::ClaimVerdict v : r->claims()) {
+      v.set_id(part->name() + "." + v.id());
+      *result->add_claims() = std::move(v);
     }
     for (spec::RunOutcome o : r->runs()) {
       o.set_run(part->name() + "/" + o.run());

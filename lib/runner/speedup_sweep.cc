@@ -9,6 +9,7 @@
 #include "lib/optim/gradient_descent.h"
 #include "lib/problems/make_objective.h"
 #include "lib/problems/speedup_instance.h"
+#include "lib/runner/result_util.h"
 #include "lib/runner/synthetic.h"
 #include "lib/schedule/schedule.h"
 #include "lib/theory/warmup.h"
@@ -127,9 +128,7 @@ absl::Status RunSpeedupSweep(const spec::Experiment& e, spec::Result* result) {
       ratios.push_back(ratio);
       const_gaps.push_back(best_const);
       theory_gaps.push_back(best_theory);
-      spec::Scalar* s = result->add_scalars();
-      s->set_name(absl::StrCat(mode, ".ratio_T", horizon));
-      s->set_value(ratio);
+      AddScalar(absl::StrCat(mode, ".ratio_T", horizon), ratio, result);
       auto* row = table->add_rows();
       for (const std::string& cell :
            {mode, absl::StrCat(horizon), Num(best_const), Num(best_multiple),
@@ -139,9 +138,7 @@ absl::Status RunSpeedupSweep(const spec::Experiment& e, spec::Result* result) {
       }
     }
     const double slope = LogLogSlope(horizons, ratios);
-    spec::Scalar* s = result->add_scalars();
-    s->set_name(absl::StrCat(mode, ".slope"));
-    s->set_value(slope);
+    AddScalar(absl::StrCat(mode, ".slope"), slope, result);
     auto* row = table->add_rows();
     for (const std::string& cell :
          {mode, std::string("slope"), std::string(""), std::string(""),
@@ -152,17 +149,10 @@ absl::Status RunSpeedupSweep(const spec::Experiment& e, spec::Result* result) {
          {std::make_tuple("speedup", mode, &ratios),
           std::make_tuple("gap", mode + "/best_constant", &const_gaps),
           std::make_tuple("gap", mode + "/theory_warmup", &theory_gaps)}) {
-      spec::Series* series = result->add_series();
-      series->set_run(run);
-      series->set_metric(metric);
-      series->set_x_name("horizon");
-      *series->mutable_x() = {horizons.begin(), horizons.end()};
-      *series->mutable_y() = {ys->begin(), ys->end()};
+      AddSeries(run, metric, "horizon", horizons, *ys, result);
     }
   }
-  spec::Scalar* v = result->add_scalars();
-  v->set_name("gd.lower_bound_violations");
-  v->set_value(violations);
+  AddScalar("gd.lower_bound_violations", violations, result);
   return absl::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 #include "lib/optim/gradient_descent.h"
 #include "lib/problems/make_objective.h"
 #include "lib/problems/speedup_instance.h"
+#include "lib/runner/result_util.h"
 #include "lib/schedule/schedule.h"
 #include "lib/theory/warmup.h"
 
@@ -17,24 +18,6 @@ namespace warmup {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-void AddScalar(const std::string& name, double value, spec::Result* result) {
-  spec::Scalar* s = result->add_scalars();
-  s->set_name(name);
-  s->set_value(value);
-}
-
-void AddSeries(const std::string& run, const std::string& metric,
-               const std::string& x_name, const std::vector<double>& x,
-               const std::vector<double>& y, spec::Result* result) {
-  if (y.empty()) return;
-  spec::Series* s = result->add_series();
-  s->set_run(run);
-  s->set_metric(metric);
-  s->set_x_name(x_name);
-  *s->mutable_x() = {x.begin(), x.end()};
-  *s->mutable_y() = {y.begin(), y.end()};
-}
 
 DescentOptions OptionsFor(const spec::Experiment& e, int64_t iterations,
                           bool noisy, uint64_t seed) {

@@ -11,30 +11,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "lib/curvature/envelope_fit.h"
+#include "lib/runner/result_util.h"
 #include "lib/runner/runner.h"
 #include "lib/runtime/runtime.h"
 #include "lib/trainer/trainer.h"
 
 namespace warmup {
 namespace {
-
-void AddScalar(const std::string& name, double value, spec::Result* result) {
-  spec::Scalar* s = result->add_scalars();
-  s->set_name(name);
-  s->set_value(value);
-}
-
-spec::Series* AddSeries(const std::string& run, const std::string& metric,
-                        const std::string& x_name, const std::vector<double>& x,
-                        const std::vector<double>& y, spec::Result* result) {
-  spec::Series* s = result->add_series();
-  s->set_run(run);
-  s->set_metric(metric);
-  s->set_x_name(x_name);
-  *s->mutable_x() = {x.begin(), x.end()};
-  *s->mutable_y() = {y.begin(), y.end()};
-  return s;
-}
 
 // Centred moving average over `window` points, for display only.
 std::vector<double> Smooth(const std::vector<double>& v, int window) {
@@ -45,18 +28,6 @@ std::vector<double> Smooth(const std::vector<double>& v, int window) {
     out[i] = std::accumulate(v.begin() + lo, v.begin() + hi, 0.0) / (hi - lo);
   }
   return out;
-}
-
-double Mean(const std::vector<double>& v) {
-  return v.empty() ? std::nan("") : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
-}
-
-double Sd(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  const double m = Mean(v);
-  double ss = 0.0;
-  for (double x : v) ss += (x - m) * (x - m);
-  return std::sqrt(ss / (v.size() - 1));
 }
 
 std::map<std::string, double> FitScalars(const std::vector<double>& gap,
@@ -171,7 +142,7 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
     for (const auto& [k, values] : per_seed) {
       AddScalar(absl::StrCat(schedule.label(), ".", k), Mean(values), result);
       if (seeds.size() > 1) {
-        AddScalar(absl::StrCat(schedule.label(), ".", k, "_sd"), Sd(values), result);
+        AddScalar(absl::StrCat(schedule.label(), ".", k, "_sd"), SampleSd(values), result);
       }
     }
     if (pooled_gap.size() >= 3) {
@@ -186,7 +157,7 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
         for (const std::string& cell :
              {schedule.label(), e.problem().network().model(), absl::StrCat(seeds.size()),
               absl::StrCat(e.iterations()), absl::StrCat(pooled.points), Num(pooled.rho),
-              Num(Sd(per_seed["fit_rho"])),
+              Num(SampleSd(per_seed["fit_rho"])),
               absl::StrFormat("[%.3g, %.3g]", pooled.rho_ci.lo, pooled.rho_ci.hi),
               Num(pooled.k0), Num(pooled.krho), Num(pooled.spearman),
               Num(pooled.loglog_slope)}) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -338,12 +339,26 @@ absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
   }
   const int64_t every = r.record_every > 0 ? r.record_every : 1;
   const int64_t profile_every = r.profile.every();
+  // Measurement steps: multiples of `every`, plus `log_points` geometrically
+  // spaced steps, plus the first and the last.
+  std::set<int64_t> profile_steps;
+  if (profile_every > 0 || r.profile.log_points() > 0) {
+    profile_steps.insert(0);
+    profile_steps.insert(r.iterations);
+  }
+  if (profile_every > 0) {
+    for (int64_t s = 0; s <= r.iterations; s += profile_every) profile_steps.insert(s);
+  }
+  for (int k = 0; k < r.profile.log_points(); ++k) {
+    const double frac = r.profile.log_points() > 1 ? double(k) / (r.profile.log_points() - 1) : 1.0;
+    profile_steps.insert(static_cast<int64_t>(std::llround(std::pow(double(r.iterations), frac))));
+  }
   const bool tty = r.progress && isatty(STDERR_FILENO);
   const auto began = std::chrono::steady_clock::now();
   int64_t step = start;
   for (; step < r.iterations; ++step) {
     if (r.stop_after > 0 && step >= r.stop_after) break;
-    if (profile_every > 0 && (step % profile_every == 0)) {
+    if (profile_steps.count(step) > 0) {
       if (absl::Status st = Measure(t, r.profile, step, &trace); !st.ok()) return st;
     }
     opt.zero_grad();
@@ -375,7 +390,7 @@ absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
     }
   }
   trace.steps_run = step;
-  if (!trace.diverged && step == r.iterations && profile_every > 0) {
+  if (!trace.diverged && step == r.iterations && profile_steps.count(step) > 0) {
     if (absl::Status st = Measure(t, r.profile, step, &trace); !st.ok()) return st;
   }
   return trace;

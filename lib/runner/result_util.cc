@@ -1,0 +1,38 @@
+#include "lib/runner/result_util.h"
+
+#include <cmath>
+#include <numeric>
+
+namespace warmup {
+
+void AddScalar(const std::string& name, double value, spec::Result* result) {
+  spec::Scalar* s = result->add_scalars();
+  s->set_name(name);
+  s->set_value(value);
+}
+
+spec::Series* AddSeries(const std::string& run, const std::string& metric,
+                        const std::string& x_name, const std::vector<double>& x,
+                        const std::vector<double>& y, spec::Result* result) {
+  spec::Series* s = result->add_series();
+  s->set_run(run);
+  s->set_metric(metric);
+  s->set_x_name(x_name);
+  *s->mutable_x() = {x.begin(), x.end()};
+  *s->mutable_y() = {y.begin(), y.end()};
+  return s;
+}
+
+double Mean(const std::vector<double>& v) {
+  return v.empty() ? std::nan("") : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+}
+
+double SampleSd(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double m = Mean(v);
+  double ss = 0.0;
+  for (double x : v) ss += (x - m) * (x - m);
+  return std::sqrt(ss / (v.size() - 1));
+}
+
+}  // namespace warmup

@@ -1,0 +1,25 @@
+#ifndef WARMUP_LIB_RUNNER_RESULT_UTIL_H_
+#define WARMUP_LIB_RUNNER_RESULT_UTIL_H_
+
+#include <string>
+#include <vector>
+
+#include "proto/result.pb.h"
+
+namespace warmup {
+
+// Appends a named scalar to a Result (every engine reports through these).
+void AddScalar(const std::string& name, double value, spec::Result* result);
+
+// Appends a series metric(run) against x_name and returns it.
+spec::Series* AddSeries(const std::string& run, const std::string& metric,
+                        const std::string& x_name, const std::vector<double>& x,
+                        const std::vector<double>& y, spec::Result* result);
+
+// Mean and sample standard deviation (NaN / 0 for too few values).
+double Mean(const std::vector<double>& v);
+double SampleSd(const std::vector<double>& v);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_RUNNER_RESULT_UTIL_H_
