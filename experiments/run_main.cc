@@ -1,6 +1,6 @@
 // The runner: regenerates one figure or table from its spec.
 //
-//   bazel run //experiments:run -- --spec=experiments/fig2_river_valley.textproto \
+//   bazel run //experiments:run -- --spec=experiments/fig2_river_valley.textproto
 //       [--tier=smoke|cpu|paper] [--out=DIR] [--threads=N] [--plot=false]
 //
 // Network experiments also take --data_dir (default $WARMUP_DATA_DIR),
