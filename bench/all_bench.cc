@@ -34,6 +34,7 @@
 #include "lib/runner/runner.h"
 #include "lib/runtime/runtime.h"
 #include "lib/schedule/schedule.h"
+#include "bench/timing.h"
 
 ABSL_FLAG(int, repeats, 5, "alternating repeats per measurement (after one warm-up)");
 ABSL_FLAG(int, threads, 2, "LibTorch threads on both sides");
@@ -44,24 +45,6 @@ ABSL_FLAG(bool, figures, false,
 
 namespace warmup {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double Seconds(const std::function<void()>& f) {
-  const auto start = Clock::now();
-  f();
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-struct Stats {
-  double median = 0, min = 0, max = 0;
-};
-
-Stats Summarize(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  if (v.empty()) return {};
-  return {v[v.size() / 2], v.front(), v.back()};
-}
 
 // A value of one JSON line printed by bench/py/reference.py.
 double JsonNumber(const std::string& json, const std::string& key) {

@@ -17,6 +17,7 @@
 #include "lib/nn/nanogpt.h"
 #include "lib/nn/resnet.h"
 #include "lib/runtime/runtime.h"
+#include "bench/timing.h"
 
 ABSL_FLAG(int, threads, 2, "torch threads");
 ABSL_FLAG(int, repeats, 5, "timed repeats (median reported), after a warm-up");
@@ -26,16 +27,7 @@ ABSL_FLAG(bool, resnet_train_mode, true,
 namespace warmup {
 namespace {
 
-double Seconds(const std::function<void()>& f) {
-  const auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+double Median(const std::vector<double>& v) { return Summarize(v).median; }
 
 struct Case {
   std::string name;

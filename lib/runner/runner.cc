@@ -107,8 +107,9 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
     return absl::NotFoundError(
         absl::StrCat("cannot read spec file '", request.spec_path, "'"));
   }
+  // The text read once serves both the spec and its hash in the provenance.
   absl::StatusOr<spec::Experiment> experiment =
-      LoadExperiment(request.spec_path, request.tier);
+      BuildExperiment(spec_text, request.spec_path, request.tier);
   if (!experiment.ok()) return experiment.status();
   const std::string tier =
       request.tier.empty() ? experiment->default_tier() : request.tier;

@@ -191,16 +191,10 @@ absl::Status ValidateExperiment(const spec::Experiment& e) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<spec::Experiment> LoadExperiment(const std::string& path,
-                                                const std::string& tier) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrFormat("cannot read spec file '%s'", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<spec::Experiment> parsed = ParseExperiment(text.str(), path);
+absl::StatusOr<spec::Experiment> BuildExperiment(const std::string& text,
+                                                 const std::string& path,
+                                                 const std::string& tier) {
+  absl::StatusOr<spec::Experiment> parsed = ParseExperiment(text, path);
   if (!parsed.ok()) return parsed.status();
   absl::StatusOr<spec::Experiment> tiered = ApplyTier(*parsed, tier);
   if (!tiered.ok()) {
@@ -211,6 +205,18 @@ absl::StatusOr<spec::Experiment> LoadExperiment(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.message()));
   }
   return tiered;
+}
+
+absl::StatusOr<spec::Experiment> LoadExperiment(const std::string& path,
+                                                const std::string& tier) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrFormat("cannot read spec file '%s'", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return BuildExperiment(text.str(), path, tier);
 }
 
 }  // namespace warmup

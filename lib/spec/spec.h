@@ -13,6 +13,12 @@ namespace warmup {
 absl::StatusOr<spec::Experiment> ParseExperiment(const std::string& text,
                                                  const std::string& path);
 
+// Parses `text` (labelled `path` in errors), applies the tier's overrides and
+// validates the result: what LoadExperiment does once the file is read.
+absl::StatusOr<spec::Experiment> BuildExperiment(const std::string& text,
+                                                 const std::string& path,
+                                                 const std::string& tier);
+
 // Reads, parses and validates a spec file, then applies the tier's overrides
 // (`tier` empty: the spec's default_tier, if any). NotFound when the file
 // cannot be read.
