@@ -5,8 +5,30 @@
 #include <limits>
 #include <random>
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 namespace warmup {
 namespace {
+
+// Flushes subnormal results and operands to zero for the lifetime of the
+// object (the x86 FTZ and DAZ bits of this thread's MXCSR, restored after),
+// as XLA and the other ML runtimes do on CPU. Past |w_i| ~ 1e-308 a run has
+// converged to the last digit, yet every subnormal operation takes a slow
+// path: the converged tail of a 10^6-step river-valley run went 2-3x slower
+// per step. Values above 2.2e-308 are unaffected.
+class FlushSubnormals {
+ public:
+#if defined(__SSE__)
+  FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFtzDaz); }
+  ~FlushSubnormals() { _mm_setcsr(saved_); }
+
+ private:
+  static constexpr unsigned kFtzDaz = 0x8040;
+  unsigned saved_;
+#endif
+};
 
 void Record(const Objective& objective, const Eigen::VectorXd& w, int64_t t,
             double loss, double gap, double lr, double grad_norm,
@@ -37,6 +59,7 @@ void NoisyGradient(const GradientNoise& noise, double gap,
 DescentTrace RunGradientDescent(const Objective& objective,
                                 LearningRateSchedule& schedule,
                                 const DescentOptions& options) {
+  FlushSubnormals flush;
   DescentTrace trace;
   const double f_star = objective.OptimalValue();
   Eigen::VectorXd w = objective.InitialPoint();
@@ -44,6 +67,7 @@ DescentTrace RunGradientDescent(const Objective& objective,
   std::mt19937_64 rng(options.seed);
 
   double loss = objective.ValueAndGradient(w, &grad);
+  double grad_norm_sq = grad.squaredNorm();
   trace.initial_gap = loss - f_star;
   trace.min_grad_norm_sq = std::numeric_limits<double>::infinity();
   const double limit = options.divergence_factor *
@@ -52,9 +76,10 @@ DescentTrace RunGradientDescent(const Objective& objective,
   int64_t t = 0;
   for (;; ++t) {
     const double gap = loss - f_star;
-    const double grad_norm_sq = grad.squaredNorm();
-    if (!std::isfinite(loss) || !std::isfinite(grad_norm_sq) ||
-        !w.allFinite() || gap > limit) {
+    // A non-finite iterate makes f or its gradient non-finite, so w itself
+    // is checked once, at the end, rather than in a pass of its own per step.
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm_sq) || gap > limit ||
+        (t == options.iterations && !w.allFinite())) {
       trace.outcome = DescentOutcome::kDiverged;
       trace.final_gap = std::numeric_limits<double>::infinity();
       break;
@@ -90,10 +115,11 @@ DescentTrace RunGradientDescent(const Objective& objective,
     if (options.noise.active()) {
       NoisyGradient(options.noise, gap, grad, rng, &noisy);
       w.noalias() -= lr * noisy;
+      loss = objective.ValueAndGradient(w, &grad);
+      grad_norm_sq = grad.squaredNorm();
     } else {
-      w.noalias() -= lr * grad;
+      loss = objective.StepValueAndGradient(lr, &w, &grad, &grad_norm_sq);
     }
-    loss = objective.ValueAndGradient(w, &grad);
   }
   trace.steps_run = t;
   return trace;

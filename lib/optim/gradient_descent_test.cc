@@ -1,6 +1,7 @@
 #include "lib/optim/gradient_descent.h"
 
 #include <cmath>
+#include <limits>
 
 #include "gtest/gtest.h"
 #include "lib/problems/cosh_valley.h"
@@ -8,6 +9,40 @@
 
 namespace warmup {
 namespace {
+
+// f(w) = w^2 / 2, remembering the last point it was evaluated at.
+class HalfSquare : public Objective {
+ public:
+  std::string Name() const override { return "half_square"; }
+  int Dim() const override { return 1; }
+  double ValueAndGradient(const Eigen::VectorXd& w, Eigen::VectorXd* grad) const override {
+    last = w[0];
+    (*grad)[0] = w[0];
+    return 0.5 * w[0] * w[0];
+  }
+  double HessianNorm(const Eigen::VectorXd&) const override { return 1.0; }
+  Eigen::VectorXd InitialPoint() const override { return Eigen::VectorXd::Constant(1, 1.0); }
+  GapSmoothness Smoothness() const override { return {1.0, 1.0, 0.0}; }
+  mutable double last = 1.0;
+};
+
+#if defined(__SSE__)
+// With step 1/2 the iterate halves exactly and would reach the subnormal
+// 2^-1050. The engine flushes subnormals on x86: once w = 2^-1022 (the
+// smallest normal) the step 2^-1023 flushes to zero and w stays there. The
+// caller's floating-point mode is left as it was.
+TEST(GradientDescentTest, FlushesSubnormalIteratesToZero) {
+  HalfSquare f;
+  ConstantSchedule schedule(0.5);
+  DescentOptions o;
+  o.iterations = 1050;
+  o.record_every = 0;
+  RunGradientDescent(f, schedule, o);
+  EXPECT_EQ(f.last, std::numeric_limits<double>::min());
+  volatile double subnormal = std::ldexp(1.0, -1050);
+  EXPECT_GT(subnormal * 0.5, 0.0);  // gradual underflow again outside the engine
+}
+#endif
 
 TEST(GradientDescentTest, ConstantStepOnCoshMatchesHandIteration) {
   CoshValley f(1.0, 1.0, 1, Eigen::VectorXd::Constant(1, 0.5));

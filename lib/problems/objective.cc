@@ -7,4 +7,13 @@ double Objective::Value(const Eigen::VectorXd& w) const {
   return ValueAndGradient(w, &grad);
 }
 
+double Objective::StepValueAndGradient(double lr, Eigen::VectorXd* w,
+                                      Eigen::VectorXd* grad,
+                                      double* grad_norm_sq) const {
+  w->noalias() -= lr * *grad;
+  const double value = ValueAndGradient(*w, grad);
+  *grad_norm_sq = grad->squaredNorm();
+  return value;
+}
+
 }  // namespace warmup

@@ -20,6 +20,12 @@ class Objective {
   virtual double ValueAndGradient(const Eigen::VectorXd& w,
                                   Eigen::VectorXd* grad) const = 0;
   virtual double Value(const Eigen::VectorXd& w) const;
+  // One gradient-descent step: w -= lr * grad, then returns f at the new w,
+  // writes its gradient into *grad and ||grad||^2 into *grad_norm_sq. The
+  // default makes four passes over w; objectives override it to make one.
+  virtual double StepValueAndGradient(double lr, Eigen::VectorXd* w,
+                                      Eigen::VectorXd* grad,
+                                      double* grad_norm_sq) const;
   // Spectral norm of the Hessian at w (largest |eigenvalue|).
   virtual double HessianNorm(const Eigen::VectorXd& w) const = 0;
   // f* = inf f.

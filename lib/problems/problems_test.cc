@@ -135,6 +135,30 @@ TEST(PatelStandInTest, WithoutWeightDecayTheHessianOutgrowsTheGap) {
   EXPECT_GT(plain.HessianNorm(w), 1e5);
 }
 
+// The fused step of each objective against the base class's four passes.
+TEST(ObjectiveTest, FusedStepMatchesStepThenEvaluate) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  auto objectives = Objectives();
+  for (int d : {2, 9, 17, 1001}) {  // vector body, tail, both
+    objectives.push_back(
+        std::make_unique<RiverValley>(0.3, 1.0, 2.0, Eigen::VectorXd::Constant(d, 0.7)));
+  }
+  for (const auto& f : objectives) {
+    Eigen::VectorXd w(f->Dim()), g(f->Dim());
+    for (Eigen::Index i = 0; i < w.size(); ++i) w[i] = u(rng);
+    f->ValueAndGradient(w, &g);
+    Eigen::VectorXd w2 = w, g2 = g;
+    double norm_sq = 0, norm_sq2 = 0;
+    const double value = f->StepValueAndGradient(0.01, &w, &g, &norm_sq);
+    const double value2 = f->Objective::StepValueAndGradient(0.01, &w2, &g2, &norm_sq2);
+    EXPECT_NEAR(value, value2, 1e-13 * std::abs(value2)) << f->Name() << " d=" << f->Dim();
+    EXPECT_NEAR(norm_sq, norm_sq2, 1e-13 * norm_sq2) << f->Name();
+    EXPECT_LE((w - w2).norm(), 1e-15 * w2.norm()) << f->Name();
+    EXPECT_LE((g - g2).norm(), 1e-13 * g2.norm()) << f->Name();
+  }
+}
+
 TEST(RiverValleyTest, NotGloballySmooth) {
   RiverValley f(0.05, 1.0, 1.0);
   Eigen::VectorXd far(2);

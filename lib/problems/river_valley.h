@@ -20,6 +20,11 @@ class RiverValley : public Objective {
   int Dim() const override { return static_cast<int>(init_.size()); }
   double ValueAndGradient(const Eigen::VectorXd& w,
                           Eigen::VectorXd* grad) const override;
+  // One pass over w and grad: the gradient across the river is
+  // (lambda0 + lambda1 r(x)) y, so it is recomputed as each y_i is updated.
+  double StepValueAndGradient(double lr, Eigen::VectorXd* w,
+                              Eigen::VectorXd* grad,
+                              double* grad_norm_sq) const override;
   double HessianNorm(const Eigen::VectorXd& w) const override;
   Eigen::VectorXd InitialPoint() const override { return init_; }
   GapSmoothness Smoothness() const override;

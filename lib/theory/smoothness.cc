@@ -10,10 +10,20 @@ namespace {
 
 bool Finite(double x) { return std::isfinite(x); }
 
-// a * b^p for a, b >= 0, computed in log space so that huge b gives +inf
-// instead of overflow garbage, and 0^p = 0 for p > 0.
+// a * b^p for a, b >= 0, with 0^p = 0 for p > 0. Where b^p or the product
+// would overflow or underflow it is computed in log space, so huge b gives
+// +inf and a tiny a times a huge b^p is still right. p = 1 (the common case;
+// a step-size rule calls this every iteration) is a plain product.
 double ScaledPower(double a, double b, double p) {
   if (a == 0.0 || b <= 0.0) return p == 0.0 ? a : 0.0;
+  if (p == 1.0) return a * b;
+  const double power = std::pow(b, p);
+  if (power > 0.0 && power < std::numeric_limits<double>::infinity()) {
+    const double value = a * power;
+    if (value > 0.0 && value < std::numeric_limits<double>::infinity()) {
+      return value;
+    }
+  }
   const double log_value = std::log(a) + p * std::log(b);
   if (log_value > std::log(std::numeric_limits<double>::max())) {
     return std::numeric_limits<double>::infinity();
