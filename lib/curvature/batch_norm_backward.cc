@@ -76,26 +76,28 @@ struct TrainBatchNormBackward : public torch::autograd::Function<TrainBatchNormB
               .rsqrt();
     }
     const Tensor gamma = weight.defined() ? weight.reshape(shape) : at::ones_like(s);
-    const Tensor x_hat = (x - mean) * s;
+    const Tensor x_hat = at::addcmul(-mean * s, x, s);  // one pass
     const Tensor &u = upstream[0];
     const Tensor a = upstream[1].defined() ? upstream[1].reshape(shape) : at::zeros_like(s);
     const Tensor b = upstream[2].defined() ? upstream[2].reshape(shape) : at::zeros_like(s);
     const Tensor g_bar = sum(g) / n, m = sum(g * x_hat) / n;
     const Tensor gs = gamma * s;
     const Tensor gs2 = gs * s;
+    // Per-channel coefficients first, then each result in two or three fused
+    // passes (addcmul: self + t1 * t2, broadcasting the coefficients).
     Tensor d_g, d_x, d_gamma;
     if (u.defined()) {
       const Tensor u_bar = sum(u) / n, q = sum(u * x_hat) / n;
       const Tensor c = sum(u * g) - n * u_bar * g_bar;
-      d_g = gs * u + (a - gs * q) * x_hat + (b - gs * u_bar);
+      d_g = at::addcmul(b - gs * u_bar, u, gs).addcmul_(x_hat, a - gs * q);
       const Tensor coef_x_hat = -gs2 * c / n + 3.0 * gs2 * m * q - a * s * m;
       const Tensor coef_g = a * s - gs2 * q;
       const Tensor constant = gs2 * (q * g_bar + m * u_bar) - a * s * g_bar;
-      d_x = coef_x_hat * x_hat + coef_g * g - (gs2 * m) * u + constant;
+      d_x = at::addcmul(constant, g, coef_g).addcmul_(x_hat, coef_x_hat).addcmul_(u, -gs2 * m);
       if (weight.defined()) d_gamma = (s * (c - n * m * q)).reshape({-1});
     } else {
-      d_g = a * x_hat + b;
-      d_x = (a * s) * (g - g_bar - m * x_hat);
+      d_g = at::addcmul(b, x_hat, a);
+      d_x = at::addcmul(-(a * s) * (g_bar), g, a * s).addcmul_(x_hat, -(a * s) * m);
     }
     return {d_g, d_x, d_gamma, Tensor(), Tensor(), Tensor()};
   }

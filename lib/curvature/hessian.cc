@@ -28,7 +28,13 @@ std::vector<at::Tensor> Unflatten(const at::Tensor& v,
   std::vector<at::Tensor> out;
   int64_t offset = 0;
   for (const at::Tensor& p : like) {
-    out.push_back(v.slice(0, offset, offset + p.numel()).view(p.sizes()));
+    at::Tensor part = v.slice(0, offset, offset + p.numel()).view(p.sizes());
+    // In the parameter's memory layout (channels-last convolution weights),
+    // so that the kernels that meet both do not convert on every product.
+    if (!part.is_contiguous(p.suggest_memory_format())) {
+      part = part.contiguous(p.suggest_memory_format());
+    }
+    out.push_back(part);
     offset += p.numel();
   }
   return out;

@@ -54,10 +54,15 @@ ResNet18Impl::ResNet18Impl(double width, int64_t classes) {
     in = out;
   }
   classifier = register_module("classifier", torch::nn::Linear(in, classes));
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& p : parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
 }
 
 torch::Tensor ResNet18Impl::forward(const torch::Tensor& x) {
-  torch::Tensor out = torch::relu(stem_bn(stem(x)));
+  torch::Tensor out =
+      torch::relu(stem_bn(stem(x.contiguous(at::MemoryFormat::ChannelsLast))));
   out = layers->forward(out);
   out = torch::adaptive_avg_pool2d(out, {1, 1}).flatten(1);
   return classifier(out);
