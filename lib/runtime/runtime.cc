@@ -9,6 +9,18 @@
 
 namespace warmup {
 
+namespace {
+
+// OpenBLAS's name for the kernels it runs (its own choice for the CPU, or
+// OPENBLAS_CORETYPE), for provenance: they set the speed of every matmul.
+std::string BlasCore() {
+  using CoreName = char* (*)();
+  auto* name = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return name != nullptr ? name() : "";
+}
+
+}  // namespace
+
 std::string ConfigureRuntime(int torch_threads) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
@@ -20,7 +32,7 @@ std::string ConfigureRuntime(int torch_threads) {
   using SetThreads = void (*)(int);
   if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set(1);
-    blas = "openblas threads 1";
+    blas = "openblas threads 1, kernels " + BlasCore();
   }
   return absl::StrFormat("torch threads %d, %s, malloc mmap/trim threshold 1 GiB, top pad 512 MiB",
                          at::get_num_threads(), blas);

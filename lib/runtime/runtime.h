@@ -12,7 +12,7 @@ namespace warmup {
 // - LibTorch's intra-op threads set explicitly (its default here is 1);
 // - OpenBLAS pinned to one thread, so it does not oversubscribe the cores
 //   LibTorch already uses (a small GPT step ran 2x slower otherwise).
-// Returns a one-line description for provenance.
+// Returns a one-line description for provenance (with OpenBLAS's kernels).
 std::string ConfigureRuntime(int torch_threads);
 
 }  // namespace warmup
