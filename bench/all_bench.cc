@@ -359,7 +359,7 @@ class Bench {
       absl::StatusOr<RunReport> report;
       const double s = Seconds([&] { report = RunSpec(r); });
       rows.push_back({"figure wall time", absl::StrCat("//figures:", name, " (cpu tier)"),
-                      report.ok() ? absl::StrFormat("%.0f s", s)
+                      report.ok() ? absl::StrFormat("%.3g s", s)
                                   : std::string(report.status().message()),
                       "", "", "", ""});
     }
