@@ -98,13 +98,17 @@ at::Tensor HessianOperator::gradient() const {
 at::Tensor HessianOperator::Apply(const at::Tensor& v) {
   ++products_;
   const std::vector<at::Tensor> parts = Unflatten(v, params_);
-  at::Tensor dot = at::zeros({}, v.options());
+  // H v = d<grad, v>/dparams: v enters as the output gradient of the
+  // gradient's graph (no graph is built for the inner product itself).
+  std::vector<at::Tensor> outputs, directions;
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (grads_[i].requires_grad()) dot = dot + (grads_[i] * parts[i]).sum();
+    if (!grads_[i].requires_grad()) continue;  // constant in the parameters
+    outputs.push_back(grads_[i]);
+    directions.push_back(parts[i]);
   }
-  if (!dot.requires_grad()) return at::zeros_like(v);  // loss linear in params
+  if (outputs.empty()) return at::zeros_like(v);  // loss linear in params
   const std::vector<at::Tensor> hv =
-      torch::autograd::grad({dot}, params_, {}, /*retain_graph=*/true,
+      torch::autograd::grad(outputs, params_, directions, /*retain_graph=*/true,
                             /*create_graph=*/false, /*allow_unused=*/true);
   return Flatten(hv, params_).detach();
 }
