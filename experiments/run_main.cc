@@ -9,7 +9,6 @@
 // Exit status: 0 all claims pass, 1 a claim fails, 2 bad input (spec, flags,
 // paths, missing data), 3 the run itself failed (a missing tool, an internal
 // error).
-#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/runner/claims.h"
 #include "lib/runner/runner.h"
+#include "lib/runtime/runtime.h"
 
 ABSL_FLAG(std::string, spec, "", "experiment spec (text proto)");
 ABSL_FLAG(std::string, tier, "", "smoke | cpu | paper; default: the spec's");
@@ -64,10 +64,8 @@ int ExitCodeFor(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Page faults cost ~12 us per 4 KiB here: keep freed memory mapped.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_TOP_PAD, 512 << 20);
+  // Page faults cost ~12 us per 4 KiB here.
+  warmup::KeepFreedMemoryMapped();
   absl::SetProgramUsageMessage(
       "Runs an experiment spec and writes its Result, figure and claim "
       "verdicts.\nUsage: run --spec=FILE [--tier=smoke|cpu|paper] [--out=DIR]");

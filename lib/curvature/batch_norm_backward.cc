@@ -23,6 +23,7 @@
 // finite differences in float64 by hessian_test).
 #include <array>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -43,6 +44,22 @@ std::vector<int64_t> ReducedDims(const Tensor& input) {
   return dims;
 }
 
+// [1, C, 1, ...]: a per-channel vector broadcastable against the input.
+std::vector<int64_t> ChannelShape(const Tensor& input) {
+  std::vector<int64_t> shape(input.dim(), 1);
+  shape[1] = input.size(1);
+  return shape;
+}
+
+// Train-mode mean and invstd of x over `dims` (kept), built from
+// differentiable operations.
+std::pair<Tensor, Tensor> BatchStatistics(const Tensor& x, const std::vector<int64_t>& dims,
+                                          double eps) {
+  const Tensor mean = x.mean(dims, /*keepdim=*/true);
+  const Tensor centered = x - mean;
+  return {mean, (centered * centered).mean(dims, /*keepdim=*/true).add(eps).rsqrt()};
+}
+
 // Train-mode backward as an autograd function with the closed-form backward.
 struct TrainBatchNormBackward : public torch::autograd::Function<TrainBatchNormBackward> {
   static variable_list forward(AutogradContext* ctx, const Tensor& grad_out,
@@ -60,20 +77,14 @@ struct TrainBatchNormBackward : public torch::autograd::Function<TrainBatchNormB
   static variable_list backward(AutogradContext* ctx, variable_list upstream) {
     const variable_list saved = ctx->get_saved_variables();
     const Tensor &g = saved[0], &x = saved[1], &weight = saved[2];
-    const std::vector<int64_t> dims = ReducedDims(x);
-    std::vector<int64_t> shape(x.dim(), 1);
-    shape[1] = x.size(1);
+    const std::vector<int64_t> dims = ReducedDims(x), shape = ChannelShape(x);
     const double n = static_cast<double>(x.numel() / x.size(1));
     auto sum = [&](const Tensor& t) { return t.sum(dims, /*keepdim=*/true); };
     // When this backward is itself differentiated, mean and invstd are
     // recomputed from x so that their dependence on x is recorded.
     Tensor mean = saved[3].reshape(shape), s = saved[4].reshape(shape);
     if (at::GradMode::is_enabled()) {
-      mean = x.mean(dims, /*keepdim=*/true);
-      const Tensor centered = x - mean;
-      s = (centered * centered).mean(dims, /*keepdim=*/true)
-              .add(ctx->saved_data["eps"].toDouble())
-              .rsqrt();
+      std::tie(mean, s) = BatchStatistics(x, dims, ctx->saved_data["eps"].toDouble());
     }
     const Tensor gamma = weight.defined() ? weight.reshape(shape) : at::ones_like(s);
     const Tensor x_hat = at::addcmul(-mean * s, x, s);  // one pass
@@ -109,14 +120,12 @@ std::tuple<Tensor, Tensor, Tensor> DifferentiableBackward(
     const Tensor& grad_out, const Tensor& input, const Tensor& weight,
     const c10::optional<Tensor>& running_mean, const c10::optional<Tensor>& running_var,
     bool train, double eps, std::array<bool, 3> output_mask) {
-  const std::vector<int64_t> dims = ReducedDims(input);
-  std::vector<int64_t> shape(input.dim(), 1);
-  shape[1] = input.size(1);
+  const std::vector<int64_t> dims = ReducedDims(input), shape = ChannelShape(input);
   Tensor x_hat, s;
   if (train) {
-    const Tensor centered = input - input.mean(dims, /*keepdim=*/true);
-    s = (centered * centered).mean(dims, /*keepdim=*/true).add(eps).rsqrt();
-    x_hat = centered * s;
+    Tensor mean;
+    std::tie(mean, s) = BatchStatistics(input, dims, eps);
+    x_hat = (input - mean) * s;
   } else {
     TORCH_CHECK(running_mean && running_var && running_mean->defined() && running_var->defined(),
                 "native_batch_norm_backward in eval mode needs the running statistics");

@@ -112,14 +112,11 @@ DescentTrace RunGradientDescent(const Objective& objective,
     if (t > 0 && lr < prev_lr * (1.0 - 1e-13)) ++trace.lr_decreases;
     prev_lr = lr;
 
-    if (options.noise.active()) {
+    if (options.noise.active()) {  // step along the noisy draw instead
       NoisyGradient(options.noise, gap, grad, rng, &noisy);
-      w.noalias() -= lr * noisy;
-      loss = objective.ValueAndGradient(w, &grad);
-      grad_norm_sq = grad.squaredNorm();
-    } else {
-      loss = objective.StepValueAndGradient(lr, &w, &grad, &grad_norm_sq);
+      grad.swap(noisy);
     }
+    loss = objective.StepValueAndGradient(lr, &w, &grad, &grad_norm_sq);
   }
   trace.steps_run = t;
   return trace;

@@ -21,10 +21,14 @@ std::string BlasCore() {
 
 }  // namespace
 
-std::string ConfigureRuntime(int torch_threads) {
+void KeepFreedMemoryMapped() {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 512 << 20);
+}
+
+std::string ConfigureRuntime(int torch_threads) {
+  KeepFreedMemoryMapped();
   at::set_num_threads(torch_threads);
   // OpenBLAS is loaded through libblas.so.3 when it is the system BLAS; look
   // its setter up at run time so the build does not depend on it.

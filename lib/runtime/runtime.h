@@ -15,6 +15,10 @@ namespace warmup {
 // Returns a one-line description for provenance (with OpenBLAS's kernels).
 std::string ConfigureRuntime(int torch_threads);
 
+// The malloc part of ConfigureRuntime alone, for a main that sets it before
+// it knows whether LibTorch will run.
+void KeepFreedMemoryMapped();
+
 }  // namespace warmup
 
 #endif  // WARMUP_LIB_RUNTIME_RUNTIME_H_
