@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
@@ -75,6 +76,18 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
     v->set_tolerance(c.tolerance());
     v->set_pass(Holds(c.op(), value, c.threshold(), c.tolerance()));
     v->set_rationale(c.rationale());
+    // A tuned baseline whose winner sits on its grid's edge is no optimum.
+    for (const std::string& operand : {c.metric(), c.divided_by(), c.minus()}) {
+      const auto dot = operand.find('.');
+      if (dot == std::string::npos) continue;
+      const auto edge = scalars.find(operand.substr(0, dot) + ".at_grid_edge");
+      if (edge != scalars.end() && edge->second != 0.0) {
+        v->set_pass(false);
+        v->set_failure(absl::StrFormat(
+            "tuned baseline '%s' won at the edge of its grid; widen the grid",
+            operand.substr(0, dot)));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -82,8 +95,10 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
 std::string ClaimLine(const spec::ClaimVerdict& v) {
   std::string threshold = absl::StrFormat("%.6g", v.threshold());
   if (v.op() == "==") absl::StrAppendFormat(&threshold, " +- %.3g", v.tolerance());
-  return absl::StrFormat("claim %s: %.6g %s %s %s", v.id(), v.value(), v.op(),
-                         threshold, v.pass() ? "PASS" : "FAIL");
+  std::string line = absl::StrFormat("claim %s: %.6g %s %s %s", v.id(), v.value(),
+                                     v.op(), threshold, v.pass() ? "PASS" : "FAIL");
+  if (!v.failure().empty()) absl::StrAppend(&line, " (", v.failure(), ")");
+  return line;
 }
 
 }  // namespace warmup

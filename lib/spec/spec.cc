@@ -67,7 +67,77 @@ void MergeReplacingLists(const Message& src, Message* dst) {
   dst->MergeFrom(*flat);
 }
 
+// Ascending and > 0, the order the edge flag and the tuning table assume.
+template <typename T>
+absl::Status CheckGrid(const google::protobuf::RepeatedField<T>& grid,
+                       const std::string& where) {
+  for (int i = 0; i < grid.size(); ++i) {
+    if (!(grid[i] > 0) || (i > 0 && !(grid[i] > grid[i - 1]))) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: expected values > 0 in ascending order, got %s at index %d",
+          where, absl::StrCat(grid[i]), i));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status ValidateTunedBaseline(const spec::TunedBaseline& b, bool network,
+                                   bool has_target) {
+  const std::string where = absl::StrCat("tuned '", b.label(), "'");
+  auto bad = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+  };
+  if (!IsName(b.label())) return bad("label: expected a [a-z0-9_]+ identifier");
+  if (!b.schedule().has_constant() && !b.schedule().has_linear_warmup()) {
+    return bad("schedule: expected a constant or linear_warmup family");
+  }
+  if (b.rate_grid().empty()) return bad("rate_grid: must list at least one rate");
+  if (absl::Status st = CheckGrid(b.rate_grid(), where + ".rate_grid"); !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = CheckGrid(b.warmup_steps_grid(), where + ".warmup_steps_grid");
+      !st.ok()) {
+    return st;
+  }
+  if (!b.warmup_steps_grid().empty() && !b.schedule().has_linear_warmup()) {
+    return bad("warmup_steps_grid: only a linear_warmup family has a length");
+  }
+  if (b.rule() == spec::TunedBaseline::RULE_UNSPECIFIED) {
+    return bad("rule: expected MONOTONE or ANY");
+  }
+  if (network && b.rule() == spec::TunedBaseline::MONOTONE) {
+    return bad("rule: MONOTONE needs the exact loss; network runs use ANY");
+  }
+  if (b.objective() == "steps_to_target") {
+    if (network || !has_target) {
+      return bad("objective: steps_to_target needs a synthetic problem with stop.target_gap");
+    }
+  } else if (b.objective() != "final_loss") {
+    return bad(absl::StrFormat(
+        "objective: expected steps_to_target or final_loss, got '%s'", b.objective()));
+  }
+  for (int64_t seed : b.tuning_seeds()) {
+    if (seed < 0) return bad("tuning_seeds: must be >= 0");
+  }
+  // The family is checked with the grid's first values filled in.
+  spec::Schedule probe = b.schedule();
+  probe.set_label(b.label());
+  if (probe.has_constant()) {
+    if (probe.constant().times_inverse_init_curvature() > 0) {
+      probe.mutable_constant()->set_times_inverse_init_curvature(b.rate_grid(0));
+    } else {
+      probe.mutable_constant()->set_lr(b.rate_grid(0));
+    }
+  } else {
+    probe.mutable_linear_warmup()->set_peak_lr(b.rate_grid(0));
+    if (!b.warmup_steps_grid().empty()) {
+      probe.mutable_linear_warmup()->set_warmup_steps(b.warmup_steps_grid(0));
+    }
+  }
+  return ValidateSchedule(probe);
+}
 
 absl::StatusOr<spec::Experiment> ParseExperiment(const std::string& text,
                                                  const std::string& path) {
@@ -146,6 +216,17 @@ absl::Status ValidateExperiment(const spec::Experiment& e) {
     if (!labels.insert(s.label()).second) {
       return bad(absl::StrFormat("schedules.label: '%s' appears twice",
                                  s.label()));
+    }
+  }
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    if (absl::Status st = ValidateTunedBaseline(
+            b, e.problem().has_network(), e.stop().target_gap() > 0);
+        !st.ok()) {
+      return st;
+    }
+    if (!labels.insert(b.label()).second) {
+      return bad(absl::StrFormat("tuned.label: '%s' is already a schedule label",
+                                 b.label()));
     }
   }
   for (int64_t h : e.sweep().horizons()) {

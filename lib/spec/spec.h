@@ -30,6 +30,12 @@ absl::StatusOr<spec::Experiment> LoadExperiment(const std::string& path,
 absl::StatusOr<spec::Experiment> ApplyTier(const spec::Experiment& base,
                                            const std::string& tier);
 
+// Checks one tuned baseline (proto TunedBaseline): label, family, ascending
+// grids, rule and objective. `network` forbids MONOTONE and steps_to_target;
+// steps_to_target also needs `has_target` (stop.target_gap > 0).
+absl::Status ValidateTunedBaseline(const spec::TunedBaseline& baseline,
+                                   bool network, bool has_target);
+
 // Checks a spec after tier overrides; the error names the field at fault.
 absl::Status ValidateExperiment(const spec::Experiment& experiment);
 

@@ -1,0 +1,109 @@
+#include "lib/runner/tuning.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+#include "google/protobuf/text_format.h"
+#include "lib/runner/claims.h"
+
+namespace warmup {
+namespace {
+
+spec::TunedBaseline Linear(spec::TunedBaseline::Rule rule) {
+  spec::TunedBaseline b;
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(label: "linear"
+           schedule { linear_warmup { formula: FROM_ZERO } }
+           rate_grid: [0.5, 1, 2]
+           warmup_steps_grid: [10, 100]
+           objective: "steps_to_target")pb",
+      &b);
+  b.set_rule(rule);
+  return b;
+}
+
+double Scalar(const spec::Result& r, const std::string& name) {
+  for (const auto& s : r.scalars()) {
+    if (s.name() == name) return s.value();
+  }
+  return std::nan("");
+}
+
+TEST(TuningGrid, RatesOuterLengthsInnerWithLabels) {
+  const auto grid = TuningGrid(Linear(spec::TunedBaseline::ANY));
+  ASSERT_EQ(grid.size(), 6u);
+  EXPECT_EQ(grid[0].label(), "linear/grid0");
+  EXPECT_DOUBLE_EQ(GridRate(grid[3]), 1.0);
+  EXPECT_EQ(GridWarmupSteps(grid[3]), 100);
+  EXPECT_EQ(grid[3].linear_warmup().formula(), spec::LinearWarmup::FROM_ZERO);
+}
+
+TEST(SelectWinner, MonotoneRuleSkipsSpikyRunsAndFlagsNoInteriorWinner) {
+  const auto b = Linear(spec::TunedBaseline::MONOTONE);
+  const auto grid = TuningGrid(b);
+  // Point 5 (rate 2, W 100) is fastest but spiky; point 3 (rate 1, W 100)
+  // is the best monotone one: interior in rate, but W = 100 is the largest
+  // length, so it is on the edge.
+  std::vector<TuningTrial> trials = {{500, false, true}, {400, false, true},
+                                     {300, false, false}, {200, false, true},
+                                     {50, true, false},  {100, false, false}};
+  TuningSelection sel = SelectWinner(b, grid, trials);
+  EXPECT_EQ(sel.winner, 3);
+  EXPECT_EQ(sel.eligible, 3);
+  EXPECT_TRUE(sel.at_grid_edge);
+
+  const auto any = Linear(spec::TunedBaseline::ANY);
+  sel = SelectWinner(any, grid, trials);
+  EXPECT_EQ(sel.winner, 5);  // the diverged point 4 never wins
+  EXPECT_EQ(sel.eligible, 5);
+}
+
+TEST(SelectWinner, InteriorWinnerIsNotOnTheEdge) {
+  spec::TunedBaseline b = Linear(spec::TunedBaseline::ANY);
+  b.clear_warmup_steps_grid();  // one length: not a tuned dimension
+  const auto grid = TuningGrid(b);
+  ASSERT_EQ(grid.size(), 3u);
+  const TuningSelection sel =
+      SelectWinner(b, grid, {{3, false, true}, {1, false, true}, {2, false, true}});
+  EXPECT_EQ(sel.winner, 1);
+  EXPECT_FALSE(sel.at_grid_edge);
+}
+
+TEST(SelectWinner, NothingEligibleIsAnErrorAndNanScalars) {
+  const auto b = Linear(spec::TunedBaseline::ANY);
+  const auto grid = TuningGrid(b);
+  std::vector<TuningTrial> trials(grid.size(), {INFINITY, false, true});
+  const TuningSelection sel = SelectWinner(b, grid, trials);
+  EXPECT_EQ(sel.winner, -1);
+  EXPECT_FALSE(WinningSchedule(b, grid, sel).ok());
+  spec::Result r;
+  RecordTuning(b, grid, trials, sel, &r);
+  EXPECT_TRUE(std::isnan(Scalar(r, "linear.tuned_rate")));
+  EXPECT_EQ(Scalar(r, "linear.eligible_points"), 0.0);
+  ASSERT_EQ(r.tables_size(), 1);
+  EXPECT_EQ(r.tables(0).rows_size(), 6);
+}
+
+TEST(Claims, ClaimOnABaselineAtItsGridEdgeFails) {
+  spec::Experiment e;
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(claims { id: "faster" metric: "theory.steps" divided_by: "linear.steps"
+                    op: LE threshold: 1 rationale: "test" })pb",
+      &e);
+  for (double edge : {0.0, 1.0}) {
+    spec::Result r;
+    for (auto [name, value] : {std::pair<const char*, double>{"theory.steps", 10},
+                               {"linear.steps", 20}, {"linear.at_grid_edge", edge}}) {
+      auto* s = r.add_scalars();
+      s->set_name(name);
+      s->set_value(value);
+    }
+    ASSERT_TRUE(EvaluateClaims(e, "cpu", &r).ok());
+    ASSERT_EQ(r.claims_size(), 1);
+    EXPECT_EQ(r.claims(0).pass(), edge == 0.0) << ClaimLine(r.claims(0));
+    EXPECT_EQ(r.claims(0).failure().empty(), edge == 0.0);
+  }
+}
+
+}  // namespace
+}  // namespace warmup
