@@ -16,9 +16,22 @@ export WARMUP_DATA_DIR
 log=$(mktemp)
 bazel test //... "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-# One plain closing line: "N passed, N failed".
 passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
 failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log")
-echo "bazel test: ${passed} passed, ${failed} failed"
+# Test cases that skipped themselves (GTEST_SKIP: those that need a GPU where
+# there is none) are counted apart, never as passed, with their reason.
+skipped=0
+while read -r xml; do
+  while read -r name; do
+    echo "skipped: ${xml#bazel-testlogs/}: ${name}"
+    skipped=$((skipped + 1))
+  done < <(grep -oE '<testcase name="[^"]+"[^>]*result="skipped"' "$xml" | sed -E 's/<testcase name="([^"]+)".*/\1/')
+done < <(find -L bazel-testlogs/ -name test.xml 2>/dev/null | sort)
+reasons=$(find -L bazel-testlogs/ -name test.log -exec grep -h -A1 '^\[ *SKIPPED *\]' {} + 2>/dev/null |
+  grep -vE '^\[|^--' | sort -u | head -n 3)
+[[ -n "$reasons" ]] && echo "skipped because: ${reasons}"
+# One plain closing line: "N passed, N failed, N skipped" (targets passed and
+# failed; test cases skipped).
+echo "bazel test: ${passed} passed, ${failed} failed, ${skipped} skipped"
 rm -f "$log"
 exit "$status"

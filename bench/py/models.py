@@ -1,6 +1,8 @@
-"""The networks of lib/nn in python3-torch, with the same structure and the
-same parameter order, so that weights exported by the C++ benchmark load
-one-to-one (checked by comparing the loss on the same batch)."""
+"""The networks of lib/nn in PyTorch, with the same structure, the same
+parameter and buffer order and the same memory layout (ResNet-18:
+channels-last weights and activations, as lib/nn/resnet.cc), so that the
+weights exported by the C++ benchmark load one-to-one (checked by comparing
+the loss on the same batch)."""
 import math
 
 import torch
@@ -39,9 +41,10 @@ class ResNet18(nn.Module):
             cin = cout
         self.layers = nn.Sequential(*layers)
         self.classifier = nn.Linear(cin, classes)
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x):
-        out = F.relu(self.stem_bn(self.stem(x)))
+        out = F.relu(self.stem_bn(self.stem(x.contiguous(memory_format=torch.channels_last))))
         out = self.layers(out)
         return self.classifier(F.adaptive_avg_pool2d(out, 1).flatten(1))
 
@@ -96,12 +99,14 @@ class NanoGpt(nn.Module):
 
 
 def load_raw(model, path):
-    """Loads float32 parameters written by the C++ benchmark, in order."""
+    """Loads the float32 parameters and then the floating-point buffers
+    (BatchNorm's running statistics) written by the C++ benchmark, in order."""
     import numpy as np
     flat = torch.from_numpy(np.fromfile(path, dtype=np.float32))
     offset = 0
+    tensors = list(model.parameters()) + [b for b in model.buffers() if b.is_floating_point()]
     with torch.no_grad():
-        for p in model.parameters():
+        for p in tensors:
             p.copy_(flat[offset:offset + p.numel()].view_as(p))
             offset += p.numel()
     assert offset == flat.numel(), (offset, flat.numel())

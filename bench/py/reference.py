@@ -1,13 +1,22 @@
 """Python references for bench:all, one measurement per call, printed as one
-JSON line. Run only by the benchmark, with /usr/bin/python3 (Debian's
-python3-numpy and python3-torch).
+JSON line. Run only by the benchmark, with the project's .venv (the same
+torch 2.11.0 the C++ side links; tools/setup.sh --full). Every timed part is
+preceded by an untimed warm-up of the same work in this process.
 
-  optimizer --dim D --iterations N      GD + theory warmup on the river valley (NumPy)
-  step --model resnet|gpt --width W --batch B --threads T --dir DIR
-                                        one timed training step (after warm-up)
-  power --model ... --dir DIR           PyHessian-style power iteration
+  optimizer --dim D --iterations N    GD + theory warmup on the river valley (NumPy)
+  step --model resnet|gpt ... --steps S
+                                      median of S training steps after one warm-up step
+  pyhessian --model ... --tolerance T PyHessian's top eigenvalue (its power
+                                      iteration, its stopping rule), timed from
+                                      the create-graph pass on, after one untimed run
+  hvp --model ... --repeats R         one Hessian-vector product, train mode:
+                                      reverse-over-reverse (autograd.grad of a
+                                      gradient graph built once) and forward-over-
+                                      reverse (torch.func.jvp of grad, a full pass),
+                                      medians of R after one warm-up each
 """
 import argparse
+import copy
 import json
 import os
 import sys
@@ -38,6 +47,8 @@ def optimizer(args):
 
 
 def setup(args):
+    """The model with the C++ side's weights and buffers, its batch, and a
+    criterion (outputs, targets) -> loss."""
     import torch
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import models
@@ -47,28 +58,28 @@ def setup(args):
         x = torch.from_numpy(np.fromfile(os.path.join(args.dir, "x.bin"), dtype=np.float32)
                              ).view(args.batch, 3, 32, 32)
         y = torch.from_numpy(np.fromfile(os.path.join(args.dir, "y.bin"), dtype=np.int64))
-        loss = lambda: torch.nn.functional.cross_entropy(model(x), y)
+        criterion = torch.nn.functional.cross_entropy
     else:
         model = models.NanoGpt()
         tokens = torch.from_numpy(np.fromfile(os.path.join(args.dir, "tokens.bin"), dtype=np.int64)
                                   ).view(args.batch, -1)
         x, y = tokens[:, :-1], tokens[:, 1:]
-        loss = lambda: torch.nn.functional.cross_entropy(model(x).reshape(-1, 65), y.reshape(-1))
+        criterion = lambda out, target: torch.nn.functional.cross_entropy(
+            out.reshape(-1, out.shape[-1]), target.reshape(-1))
     models.load_raw(model, os.path.join(args.dir, "params.bin"))
     model.train(args.model == "resnet")
-    return torch, model, loss
+    return torch, model, x, y, criterion
 
 
 def step(args):
-    torch, model, loss = setup(args)
+    torch, model, x, y, criterion = setup(args)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    first = loss().item()
+    first = criterion(model(x), y).item()
     times = []
-    for i in range(args.steps + 1):
+    for i in range(args.steps + 1):  # the first is the warm-up
         start = time.perf_counter()
         opt.zero_grad()
-        value = loss()
-        value.backward()
+        criterion(model(x), y).backward()
         opt.step()
         if i > 0:
             times.append(time.perf_counter() - start)
@@ -76,32 +87,87 @@ def step(args):
             "torch": torch.__version__, "numpy": np.__version__}
 
 
-def power(args):
-    torch, model, loss = setup(args)
-    params = [p for p in model.parameters() if p.requires_grad]
+def pyhessian(args):
+    torch, model, x, y, criterion = setup(args)
+    import pyhessian as package
+    from pyhessian import hessian as pyhessian_module
+    hvps = [0]
+    product = pyhessian_module.hessian_vector_product
+
+    def counted(*a, **k):
+        hvps[0] += 1
+        return product(*a, **k)
+
+    pyhessian_module.hessian_vector_product = counted
+
+    def top_eigenvalue():
+        model.zero_grad(set_to_none=True)  # PyHessian accumulates into .grad
+        torch.manual_seed(1)
+        comp = pyhessian_module.hessian(model, criterion, data=(x, y), cuda=False)
+        values, _ = comp.eigenvalues(maxIter=args.max_iterations, tol=args.tolerance, top_n=1)
+        return values[0]
+
+    top_eigenvalue()  # warm-up: the same create-graph pass and iteration
+    hvps[0] = 0
     start = time.perf_counter()
-    grads = torch.autograd.grad(loss(), params, create_graph=True)
+    value = top_eigenvalue()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "hvps": hvps[0], "eigenvalue": value,
+            "pyhessian": getattr(package, "__version__", "0.1")}
+
+
+def hvp(args):
+    torch, model, x, y, criterion = setup(args)
+    from torch.func import functional_call, grad, jvp, replace_all_batch_norm_modules_
+    params = [p for p in model.parameters() if p.requires_grad]
     g = torch.Generator().manual_seed(1)
     v = [torch.randn(p.shape, generator=g) for p in params]
-    norm = torch.sqrt(sum((u * u).sum() for u in v))
-    v = [u / norm for u in v]
-    eigenvalue, iterations = None, 0
-    for i in range(100):  # PyHessian: at most 100 iterations, tolerance 1e-3
-        hv = torch.autograd.grad(grads, params, grad_outputs=v, retain_graph=True)
-        iterations += 1
-        new = sum((a * b).sum() for a, b in zip(hv, v)).item()
-        norm = torch.sqrt(sum((h * h).sum() for h in hv))
-        v = [h / norm for h in hv]
-        if eigenvalue is not None and abs(eigenvalue - new) / (abs(eigenvalue) + 1e-6) < 1e-3:
-            eigenvalue = new
-            break
-        eigenvalue = new
-    return {"seconds": time.perf_counter() - start, "hvps": iterations, "eigenvalue": eigenvalue}
+
+    def median(f):
+        f()  # warm-up
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - start)
+        return sorted(times)[len(times) // 2]
+
+    def gradient():
+        torch.autograd.grad(criterion(model(x), y), params)
+
+    # The gradient's graph is built once, as in a Lanczos run (and PyHessian).
+    grads = torch.autograd.grad(criterion(model(x), y), params, create_graph=True)
+
+    def reverse_over_reverse():
+        return torch.autograd.grad(grads, params, grad_outputs=v, retain_graph=True)
+
+    # Forward over reverse: torch.func differentiates functions of the
+    # parameters; batch norm there uses batch statistics without updating
+    # running ones (what train mode computes; running statistics do not enter
+    # the loss).
+    functional = copy.deepcopy(model)
+    replace_all_batch_norm_modules_(functional)
+    names = [n for n, p in functional.named_parameters() if p.requires_grad]
+    primals = {n: p.detach() for n, p in zip(names, params)}
+    tangents = {n: t for n, t in zip(names, v)}
+    buffers = dict(functional.named_buffers())
+    loss_of = lambda p: criterion(functional_call(functional, (p, buffers), (x,)), y)
+
+    def forward_over_reverse():
+        return jvp(grad(loss_of), (primals,), (tangents,))[1]
+
+    reference = reverse_over_reverse()
+    other = forward_over_reverse()
+    diff = max((a - other[n]).abs().max().item() for a, n in zip(reference, names))
+    scale = max(a.abs().max().item() for a in reference)
+    return {"gradient": median(gradient), "reverse_over_reverse": median(reverse_over_reverse),
+            "forward_over_reverse": median(forward_over_reverse),
+            "max_relative_difference": diff / scale}
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["optimizer", "step", "power"])
+    p.add_argument("what", choices=["optimizer", "step", "pyhessian", "hvp"])
     p.add_argument("--dim", type=int, default=2)
     p.add_argument("--iterations", type=int, default=100000)
     p.add_argument("--model", choices=["resnet", "gpt"], default="resnet")
@@ -109,9 +175,13 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--tolerance", type=float, default=1e-3)
+    p.add_argument("--max_iterations", type=int, default=100)
     p.add_argument("--dir", default=".")
     args = p.parse_args()
-    print(json.dumps({"optimizer": optimizer, "step": step, "power": power}[args.what](args)))
+    what = {"optimizer": optimizer, "step": step, "pyhessian": pyhessian, "hvp": hvp}
+    print(json.dumps(what[args.what](args)))
 
 
 if __name__ == "__main__":

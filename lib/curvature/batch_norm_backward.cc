@@ -30,6 +30,8 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
+#include "lib/curvature/double_backward.h"
+
 namespace warmup {
 namespace {
 
@@ -174,11 +176,15 @@ std::tuple<Tensor, Tensor, Tensor> BatchNormBackward(
                                         output_mask);
 }
 
+}  // namespace
+
+namespace double_backward_internal {
+
 // Above autograd, where LibTorch's own backward formula sits: the operations
 // it calls are recorded while a graph is being built.
-TORCH_LIBRARY_IMPL(aten, AutogradCPU, m) {
-  m.impl("native_batch_norm_backward", BatchNormBackward);
+void RegisterBatchNormBackward(torch::Library& library) {
+  library.impl("native_batch_norm_backward", BatchNormBackward);
 }
 
-}  // namespace
+}  // namespace double_backward_internal
 }  // namespace warmup

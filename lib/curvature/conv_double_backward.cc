@@ -22,6 +22,8 @@
 #include <ATen/ops/_convolution_double_backward_native.h>
 #include <torch/library.h>
 
+#include "lib/curvature/double_backward.h"
+
 namespace warmup {
 namespace {
 
@@ -69,12 +71,16 @@ std::tuple<Tensor, Tensor, Tensor> ConvolutionDoubleBackward(
   return {ggO, gI, gW};
 }
 
+}  // namespace
+
+namespace double_backward_internal {
+
 // At the AutogradCPU key the kernel sits above autograd, as the composite it
 // replaces does, so the operations it calls are recorded when a graph is
 // being built.
-TORCH_LIBRARY_IMPL(aten, AutogradCPU, m) {
-  m.impl("_convolution_double_backward", ConvolutionDoubleBackward);
+void RegisterConvolutionDoubleBackward(torch::Library& library) {
+  library.impl("_convolution_double_backward", ConvolutionDoubleBackward);
 }
 
-}  // namespace
+}  // namespace double_backward_internal
 }  // namespace warmup

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/curvature/double_backward.h"
 #include "lib/curvature/hessian.h"
 
 namespace warmup {
@@ -196,6 +197,52 @@ TEST(BatchNormSecondOrderTest, ForwardModeTangentsSurvive) {
   const double h = 1e-5;
   const torch::Tensor fd = (grad_input(x + h * dx) - grad_input(x - h * dx)) / (2 * h);
   EXPECT_LE(RelativeError(tangent, fd), 1e-6);
+}
+
+}  // namespace
+}  // namespace warmup
+
+namespace warmup {
+namespace {
+
+// Whether the dispatcher lists this library's registration for `op`.
+bool OursListed(const char* op) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(op, "").dumpState().find(
+             "double_backward.cc") != std::string::npos;
+}
+
+// Each switch unregisters its own kernel only, and turning it on restores it.
+TEST(CustomSecondDerivativesTest, SwitchUnregistersAndRestoresEachKernel) {
+  const char* conv = "aten::_convolution_double_backward";
+  const char* bn = "aten::native_batch_norm_backward";
+  ASSERT_TRUE(OursListed(conv));
+  ASSERT_TRUE(OursListed(bn));
+  SetCustomSecondDerivatives({/*convolution=*/false, /*batch_norm=*/true});
+  EXPECT_FALSE(OursListed(conv));
+  EXPECT_TRUE(OursListed(bn));
+  SetCustomSecondDerivatives({/*convolution=*/true, /*batch_norm=*/false});
+  EXPECT_TRUE(OursListed(conv));
+  EXPECT_FALSE(OursListed(bn));
+  EXPECT_FALSE(GetCustomSecondDerivatives().batch_norm);
+  SetCustomSecondDerivatives({});
+  EXPECT_TRUE(OursListed(conv) && OursListed(bn));
+}
+
+// With both kernels off, LibTorch's own second derivatives give the same HVP
+// (float64, relative 1e-10: two exact formulas, rounding apart).
+TEST(CustomSecondDerivativesTest, HvpIsTheSameWithAndWithout) {
+  SmallNet net;
+  auto h = HessianOperator::Create([&] { return net.Loss(true, true); }, net.params);
+  ASSERT_TRUE(h.ok());
+  torch::manual_seed(5);
+  const torch::Tensor v = torch::randn({h->dim()}, F64());
+  const torch::Tensor with = h->Apply(v);
+  SetCustomSecondDerivatives({false, false});
+  auto plain = HessianOperator::Create([&] { return net.Loss(true, true); }, net.params);
+  ASSERT_TRUE(plain.ok());
+  const torch::Tensor without = plain->Apply(v);
+  SetCustomSecondDerivatives({});
+  EXPECT_LE(RelativeError(with, without), 1e-10);
 }
 
 }  // namespace

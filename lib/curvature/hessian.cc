@@ -5,6 +5,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include "absl/strings/str_format.h"
@@ -122,6 +123,7 @@ SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
   std::vector<double> alpha, beta;
   at::Tensor q = RandomUnit(n, start.options(), options.seed);
   SpectralEstimate e;
+  double previous = 0.0;
   for (int k = 0; k < k_max; ++k) {
     basis.push_back(q);
     at::Tensor w = hessian.Apply(q);
@@ -151,8 +153,13 @@ SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
     if (options.on_iteration) options.on_iteration(m, e.spectral_norm);
     const double residual = std::abs(b_next * eig.eigenvectors()(m - 1, top));
     const bool enough = m >= std::min<int64_t>(options.min_iterations, n);
-    if (b_next < 1e-12 * (1 + e.spectral_norm) ||
-        (enough && residual <= options.tolerance * e.spectral_norm)) {
+    const bool stop =
+        options.stop == SpectralOptions::Stop::kResidual
+            ? enough && residual <= options.tolerance * e.spectral_norm
+            : m > 1 && std::abs(e.spectral_norm - previous) <
+                           options.tolerance * (std::abs(previous) + 1e-6);
+    previous = e.spectral_norm;
+    if (b_next < 1e-12 * (1 + e.spectral_norm) || stop) {
       e.converged = true;
       return e;
     }

@@ -51,6 +51,12 @@ struct SpectralOptions {
   // interior Ritz value can look converged before the extreme one appears.
   int min_iterations = 8;
   uint64_t seed = 0;         // start vector
+  // When Lanczos has converged: its Ritz pair's residual is at most
+  // `tolerance` times the estimate (default), or, PyHessian's rule, the
+  // estimate changed by less than `tolerance` relative to the previous one
+  // (|new - old| < tolerance (|old| + 1e-6); min_iterations does not apply).
+  enum class Stop { kResidual, kRelativeChange };
+  Stop stop = Stop::kResidual;
   // Called after each HVP with the count so far and the current estimate.
   std::function<void(int, double)> on_iteration;
 };

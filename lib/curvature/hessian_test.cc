@@ -60,6 +60,30 @@ TEST(LanczosTest, MatchesEigenOnRandomSymmetricMatrices) {
   }
 }
 
+// PyHessian's stopping rule: Lanczos stops at the first HVP whose estimate
+// moved by less than the tolerance (relative) from the previous one, which
+// the per-iteration estimates show.
+TEST(LanczosTest, RelativeChangeRuleStopsAtTheFirstSmallChange) {
+  Quadratic q(RandomSymmetric(60, 3));
+  auto h = HessianOperator::Create(q.loss(), {q.x});
+  ASSERT_TRUE(h.ok()) << h.status();
+  std::vector<double> estimates;
+  SpectralOptions o;
+  o.tolerance = 1e-3;
+  o.max_iterations = 60;
+  o.stop = SpectralOptions::Stop::kRelativeChange;
+  o.on_iteration = [&](int, double estimate) { estimates.push_back(estimate); };
+  const SpectralEstimate e = LanczosSpectralNorm(*h, o);
+  ASSERT_TRUE(e.converged);
+  ASSERT_GE(estimates.size(), 2u);
+  auto changed_little = [&](size_t i) {
+    return std::abs(estimates[i] - estimates[i - 1]) < 1e-3 * (std::abs(estimates[i - 1]) + 1e-6);
+  };
+  EXPECT_TRUE(changed_little(estimates.size() - 1));
+  for (size_t i = 1; i + 1 < estimates.size(); ++i) EXPECT_FALSE(changed_little(i)) << i;
+  EXPECT_EQ(e.iterations, static_cast<int>(estimates.size()));
+}
+
 TEST(PowerIterationTest, MatchesEigenWithASpectralGap) {
   // Eigenvalues 10, -3, and 58 values in [-1, 1]: power iteration converges.
   torch::manual_seed(3);

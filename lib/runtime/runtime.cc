@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 #include "absl/strings/str_format.h"
@@ -30,9 +31,12 @@ void KeepFreedMemoryMapped() {
 std::string ConfigureRuntime(int torch_threads) {
   KeepFreedMemoryMapped();
   at::set_num_threads(torch_threads);
-  // OpenBLAS is loaded through libblas.so.3 when it is the system BLAS; look
-  // its setter up at run time so the build does not depend on it.
-  std::string blas = "blas threads unchanged (not OpenBLAS)";
+  // LibTorch's wheel does its matrix products with MKL, linked in, whose
+  // threads follow at::set_num_threads. An OpenBLAS loaded beside it (a
+  // LibTorch built against the system BLAS) is looked up at run time so the
+  // build does not depend on it.
+  std::string blas = at::globalContext().hasMKL() ? "blas MKL (LibTorch's, torch threads)"
+                                                  : "blas threads unchanged (not OpenBLAS)";
   using SetThreads = void (*)(int);
   if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set(1);

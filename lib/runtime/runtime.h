@@ -10,9 +10,11 @@ namespace warmup {
 //   4 KiB page on the target machines; big tensors would be unmapped and
 //   faulted in again every step);
 // - LibTorch's intra-op threads set explicitly (its default here is 1);
-// - OpenBLAS pinned to one thread, so it does not oversubscribe the cores
-//   LibTorch already uses (a small GPT step ran 2x slower otherwise).
-// Returns a one-line description for provenance (with OpenBLAS's kernels).
+// - OpenBLAS, where LibTorch uses it, pinned to one thread, so it does not
+//   oversubscribe the cores LibTorch already uses (a small GPT step ran 2x
+//   slower otherwise); the wheel's LibTorch uses its own MKL, which follows
+//   LibTorch's thread count.
+// Returns a one-line description for provenance (with the BLAS in use).
 std::string ConfigureRuntime(int torch_threads);
 
 // The malloc part of ConfigureRuntime alone, for a main that sets it before

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "lib/curvature/envelope_fit.h"
 #include "lib/runner/result_util.h"
@@ -55,9 +56,25 @@ std::map<std::string, double> FitScalars(const std::vector<double>& gap,
 
 std::string Num(double v) { return absl::StrFormat("%.4g", v); }
 
+// Where a run executed: the GPU, the LibTorch, CUDA and cuDNN versions, and
+// on CUDA whether every operation honoured the request for deterministic
+// algorithms (`runtime` is the process's settings before any run).
+void RecordDevice(const TrainTrace& trace, const std::string& runtime, spec::Provenance* p) {
+  for (const auto& [library, version] : trace.versions) (*p->mutable_versions())[library] = version;
+  if (trace.device != "cuda") return;
+  p->set_device(trace.gpu);
+  p->set_runtime(absl::StrCat(
+      runtime, "; deterministic algorithms requested, ",
+      trace.nondeterministic_operations.empty()
+          ? std::string("honoured by every operation")
+          : absl::StrCat("not available for: ",
+                         absl::StrJoin(trace.nondeterministic_operations, ", "))));
+}
+
 absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& ctx,
                                   spec::Result* result) {
-  result->mutable_provenance()->set_runtime(ConfigureRuntime(ctx.threads));
+  const std::string runtime = ConfigureRuntime(ctx.threads);
+  result->mutable_provenance()->set_runtime(runtime);
   std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
   if (seeds.empty()) seeds.push_back(0);
   spec::Table* table = result->add_tables();
@@ -91,6 +108,7 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
       r.label = run;
       absl::StatusOr<TrainTrace> trace = Train(r);
       if (!trace.ok()) return trace.status();
+      RecordDevice(*trace, runtime, result->mutable_provenance());
       AddSeries(run, "loss", "step", trace->step, trace->loss, result);
       AddSeries(run, "lr", "step", trace->step, trace->lr, result);
       if (schedule.has_theory_warmup()) {

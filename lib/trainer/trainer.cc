@@ -14,7 +14,6 @@
 #include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 #include <torch/serialize.h>
@@ -28,6 +27,7 @@
 #include "lib/nn/nanogpt.h"
 #include "lib/nn/resnet.h"
 #include "lib/schedule/schedule.h"
+#include "lib/trainer/device.h"
 
 namespace warmup {
 namespace {
@@ -120,24 +120,6 @@ class ShakespeareGptTask : public Task {
   torch::Tensor measure_x_, measure_y_;
 };
 
-absl::StatusOr<torch::Device> PickDevice(const std::string& name) {
-  if (name == "cpu") return torch::Device(torch::kCPU);
-  const bool cuda = torch::cuda::is_available();
-  if (name == "cuda") {
-    if (!cuda) {
-      return absl::InvalidArgumentError(
-          "--device=cuda, but this LibTorch build sees no CUDA device; use "
-          "--device=cpu or auto");
-    }
-    return torch::Device(torch::kCUDA);
-  }
-  if (name == "auto" || name.empty()) {
-    return torch::Device(cuda ? torch::kCUDA : torch::kCPU);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrFormat("--device must be cpu, cuda or auto, got '%s'", name));
-}
-
 // Data sets are read (and checksummed) once per process: every seed and
 // schedule of an experiment trains on the same copy.
 template <typename T>
@@ -216,6 +198,7 @@ std::string TensorString(const torch::Tensor& t) {
 // Everything a resumed run needs to continue exactly where it stopped.
 struct Checkpointer {
   std::string path;
+  torch::Device device;  // whose generator state is saved beside the CPU's
   void Save(Task& task, torch::optim::SGD& opt, const LearningRateSchedule& schedule,
             const std::mt19937_64& rng, const TrainTrace& trace, int64_t step) const {
     torch::serialize::OutputArchive a;
@@ -226,6 +209,7 @@ struct Checkpointer {
     a.write("step", torch::tensor(step));
     a.write("rng", StringTensor(rng_state.str()));
     a.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+    if (device.is_cuda()) a.write("cuda_rng", GeneratorState(device));
     a.write("schedule", ToTensor(schedule.State()));
     a.write("trace_step", ToTensor(trace.step));
     a.write("trace_loss", ToTensor(trace.loss));
@@ -257,6 +241,7 @@ struct Checkpointer {
     std::istringstream(TensorString(read("rng"))) >> rng;
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(read("torch_rng"));
+    if (device.is_cuda()) SetGeneratorState(device, read("cuda_rng"));
     schedule.SetState(FromTensor(read("schedule")));
     for (auto [key, vec] : {std::pair{"trace_step", &trace.step}, {"trace_loss", &trace.loss},
                             {"trace_lr", &trace.lr}, {"profile_step", &trace.profile_step},
@@ -312,10 +297,27 @@ void Progress(const TrainRequest& r, int64_t step, int64_t total, double seconds
 
 }  // namespace
 
+std::set<int64_t> ProfileSteps(int64_t iterations, const spec::Profile& profile) {
+  std::set<int64_t> steps;
+  if (profile.every() > 0 || profile.log_points() > 0) {
+    steps.insert(0);
+    steps.insert(iterations);
+  }
+  if (profile.every() > 0) {
+    for (int64_t s = 0; s <= iterations; s += profile.every()) steps.insert(s);
+  }
+  for (int k = 0; k < profile.log_points(); ++k) {
+    const double frac = profile.log_points() > 1 ? double(k) / (profile.log_points() - 1) : 1.0;
+    steps.insert(static_cast<int64_t>(std::llround(std::pow(double(iterations), frac))));
+  }
+  return steps;
+}
+
 absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
   if (r.iterations <= 0) return absl::InvalidArgumentError("iterations must be > 0");
-  absl::StatusOr<torch::Device> device = PickDevice(r.device);
+  absl::StatusOr<torch::Device> device = SelectDevice(r.device);
   if (!device.ok()) return device.status();
+  PrepareDevice(*device);
   torch::manual_seed(static_cast<uint64_t>(r.seed));
   absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, *device);
   if (!task.ok()) return task.status();
@@ -330,29 +332,18 @@ absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
   std::mt19937_64 rng(static_cast<uint64_t>(r.seed) * 7919 + 17);
   TrainTrace trace;
   trace.device = device->is_cuda() ? "cuda" : "cpu";
+  const DeviceProvenance where = DescribeDevice(*device);
+  trace.gpu = where.gpu;
+  trace.versions = where.versions;
   for (const auto& p : t.module().parameters()) trace.parameters += p.numel();
-  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt"};
+  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", *device};
   int64_t start = 0;
   if (r.resume && !r.checkpoint_dir.empty() &&
       checkpointer.Load(t, opt, **schedule, rng, trace, &start)) {
     trace.resumed_from = start;
   }
   const int64_t every = r.record_every > 0 ? r.record_every : 1;
-  const int64_t profile_every = r.profile.every();
-  // Measurement steps: multiples of `every`, plus `log_points` geometrically
-  // spaced steps, plus the first and the last.
-  std::set<int64_t> profile_steps;
-  if (profile_every > 0 || r.profile.log_points() > 0) {
-    profile_steps.insert(0);
-    profile_steps.insert(r.iterations);
-  }
-  if (profile_every > 0) {
-    for (int64_t s = 0; s <= r.iterations; s += profile_every) profile_steps.insert(s);
-  }
-  for (int k = 0; k < r.profile.log_points(); ++k) {
-    const double frac = r.profile.log_points() > 1 ? double(k) / (r.profile.log_points() - 1) : 1.0;
-    profile_steps.insert(static_cast<int64_t>(std::llround(std::pow(double(r.iterations), frac))));
-  }
+  const std::set<int64_t> profile_steps = ProfileSteps(r.iterations, r.profile);
   const bool tty = r.progress && isatty(STDERR_FILENO);
   const auto began = std::chrono::steady_clock::now();
   int64_t step = start;
@@ -390,6 +381,7 @@ absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
     }
   }
   trace.steps_run = step;
+  trace.nondeterministic_operations = NondeterministicOperations();
   if (!trace.diverged && step == r.iterations && profile_steps.count(step) > 0) {
     if (absl::Status st = Measure(t, r.profile, step, &trace); !st.ok()) return st;
   }

@@ -2,6 +2,8 @@
 #define WARMUP_LIB_TRAINER_TRAINER_H_
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,9 +46,18 @@ struct TrainTrace {
   bool diverged = false;
   int64_t steps_run = 0;
   int64_t resumed_from = 0;  // step of the checkpoint resumed from, or 0
-  std::string device;        // where it ran
+  std::string device;        // where it ran: "cpu" or "cuda"
+  std::string gpu;           // "cuda: <GPU model>" on CUDA, empty on the CPU
+  std::map<std::string, std::string> versions;  // libtorch; cuda, cudnn on CUDA
+  // Operations that ran without a deterministic implementation (CUDA only).
+  std::vector<std::string> nondeterministic_operations;
   int64_t parameters = 0;
 };
+
+// The steps a run of `iterations` steps measures local smoothness at:
+// multiples of `profile.every`, `profile.log_points` geometrically spaced
+// steps, and the first and the last (none when neither is set).
+std::set<int64_t> ProfileSteps(int64_t iterations, const spec::Profile& profile);
 
 // Trains the network of `request` with GD or SGD (momentum and weight decay
 // optional) under its schedule; the theory warmup reads the minibatch loss.
