@@ -105,7 +105,7 @@ for fig in "${figures[@]}"; do
 done
 
 echo "== paper tier: step time and projected wall time per figure"
-if ((gpu)); then timing=(--device=cuda --steps=200); else timing=(--device=cpu --steps=2 --warmup_steps=1); fi
+if ((gpu)); then timing=(--device=cuda --steps=200); else timing=(--device=cpu --steps=2 --warmup_steps=1 --measure=false); fi
 for fig in "${figures[@]}"; do
   "$bundle/bin/step_timer" --spec="experiments/$fig.textproto" --tier=paper \
     --threads="$threads" "${timing[@]}" || failed=1

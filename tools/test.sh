@@ -27,11 +27,11 @@ while read -r xml; do
     skipped=$((skipped + 1))
   done < <(grep -oE '<testcase name="[^"]+"[^>]*result="skipped"' "$xml" | sed -E 's/<testcase name="([^"]+)".*/\1/')
 done < <(find -L bazel-testlogs/ -name test.xml 2>/dev/null | sort)
-reasons=$(find -L bazel-testlogs/ -name test.log -exec grep -h -A1 '^\[ *SKIPPED *\]' {} + 2>/dev/null |
-  grep -vE '^\[|^--' | sort -u | head -n 3)
+reasons=$(find -L bazel-testlogs/ -name test.log -exec grep -h -A1 ': Skipped$' {} + 2>/dev/null |
+  grep -vE ': Skipped$|^--$' | sort -u | head -n 3)
 [[ -n "$reasons" ]] && echo "skipped because: ${reasons}"
 # One plain closing line: "N passed, N failed, N skipped" (targets passed and
 # failed; test cases skipped).
-echo "bazel test: ${passed} passed, ${failed} failed, ${skipped} skipped"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 rm -f "$log"
 exit "$status"

@@ -71,7 +71,7 @@ TEST(GeneratorStateTest, CudaStateReplaysDraws) {
 TEST(DescribeDeviceTest, CpuNamesLibTorchOnly) {
   const DeviceProvenance p = DescribeDevice(c10::Device(c10::kCPU));
   EXPECT_TRUE(p.gpu.empty());
-  EXPECT_THAT(p.versions["libtorch"], StartsWith("2."));
+  EXPECT_THAT(p.versions.at("libtorch"), StartsWith("2."));
   EXPECT_EQ(p.versions.count("cuda"), 0u);
 }
 
@@ -80,8 +80,8 @@ TEST(DescribeDeviceTest, CudaNamesGpuCudaAndCudnn) {
   const DeviceProvenance p = DescribeDevice(c10::Device(c10::kCUDA, 0));
   EXPECT_THAT(p.gpu, StartsWith("cuda: "));
   EXPECT_GT(p.gpu.size(), 6u);  // a model name follows
-  EXPECT_THAT(p.versions["cuda"], StartsWith("13."));  // the wheel's CUDA 13 runtime
-  EXPECT_THAT(p.versions["cudnn"], StartsWith("9."));
+  EXPECT_THAT(p.versions.at("cuda"), StartsWith("13."));  // the wheel's CUDA 13 runtime
+  EXPECT_THAT(p.versions.at("cudnn"), StartsWith("9."));
 }
 
 // histc has no deterministic CUDA kernel: with deterministic algorithms

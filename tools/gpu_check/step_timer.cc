@@ -3,8 +3,8 @@
 //   runs x (iterations x step time + measurements per run x measurement time)
 // with runs = schedules x seeds. Prints one line, and with --csv one row.
 //
-//   step_timer --spec=experiments/fig1a_resnet18_cifar10.textproto \
-//       --tier=paper --device=cuda --steps=200
+//   step_timer --spec=experiments/fig1a_resnet18_cifar10.textproto --tier=paper
+//       --device=cuda --steps=200
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +23,7 @@ ABSL_FLAG(std::string, tier, "paper", "tier whose network, batch and schedule ar
 ABSL_FLAG(std::string, device, "cuda", "cpu | cuda | auto");
 ABSL_FLAG(int, steps, 200, "timed training steps");
 ABSL_FLAG(int, warmup_steps, 5, "untimed steps first (allocator, cuDNN and cuBLAS set-up)");
+ABSL_FLAG(bool, measure, true, "also time one measurement and project the figure's wall time");
 ABSL_FLAG(int, threads, 2, "LibTorch threads");
 ABSL_FLAG(std::string, data_dir, "", "data folder (default: $WARMUP_DATA_DIR)");
 
@@ -70,6 +71,16 @@ int Main() {
   r.iterations = absl::GetFlag(FLAGS_steps);
   const double steps_seconds = TimeTrain(r, &status);
   const double step = steps_seconds / r.iterations;
+  if (!status.ok()) {
+    std::fprintf(stderr, "step_timer: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  if (!absl::GetFlag(FLAGS_measure)) {
+    std::printf("%s, %s tier on %s: %d steps %.4f s/step (no measurement timed, no projection)\n",
+                e->name().c_str(), absl::GetFlag(FLAGS_tier).c_str(),
+                absl::GetFlag(FLAGS_device).c_str(), absl::GetFlag(FLAGS_steps), step);
+    return 0;
+  }
   // One step with a measurement before and after it.
   r.iterations = 1;
   r.profile = e->profile();
@@ -81,11 +92,12 @@ int Main() {
     return 1;
   }
   const int64_t runs = static_cast<int64_t>(e->schedules_size()) * std::max(1, e->seeds_size());
-  const int64_t measurements = static_cast<int64_t>(ProfileSteps(e->iterations(), e->profile()).size());
+  const int64_t measurements =
+      static_cast<int64_t>(ProfileSteps(e->iterations(), e->profile()).size());
   const double projected = runs * (e->iterations() * step + measurements * measurement);
   std::printf(
-      "%s, %s tier on %s: %d steps %.4f s/step, one measurement %.2f s; %ld runs x (%ld steps + %ld "
-      "measurements): projected %.0f s (%.1f h)\n",
+      "%s, %s tier on %s: %d steps %.4f s/step, one measurement %.2f s; %ld runs x (%ld steps + "
+      "%ld measurements): projected %.0f s (%.2f h)\n",
       e->name().c_str(), absl::GetFlag(FLAGS_tier).c_str(), absl::GetFlag(FLAGS_device).c_str(),
       absl::GetFlag(FLAGS_steps), step, measurement, static_cast<long>(runs),
       static_cast<long>(e->iterations()), static_cast<long>(measurements), projected,
