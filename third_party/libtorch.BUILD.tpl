@@ -2,9 +2,10 @@
 # The default build links LibTorch's CPU libraries only (libtorch_cpu needs
 # libcudart.so.13 and libcupti.so.13 at run time, which its RPATH finds beside
 # the torch package). --config=cuda links libtorch_cuda and libc10_cuda too;
-# only the code that calls CUDA itself (lib/trainer:device) compiles against
-# the toolkit's headers (:cuda_headers), so every other compile action is the
-# same in both configurations and is reused from the cache.
+# only the code that calls CUDA itself (lib/trainer:device) depends on the
+# toolkit's headers (:cuda_headers), so only it and the few targets above it
+# compile differently in the two configurations; every other compile action
+# is reused from the cache.
 package(default_visibility = ["//visibility:public"])
 
 _LIB = "%{torch_lib}"

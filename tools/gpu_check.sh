@@ -38,9 +38,11 @@ build_bundle() {
   cp bazel-bin/experiments/run bazel-bin/tools/gpu_check/step_timer \
     bazel-bin/lib/trainer/device_test "$bundle/bin/"
   chmod u+w "$bundle"/bin/*
-  # Every shared library they load except torch's, CUDA's and glibc's/gcc's.
+  # Every shared library they load except torch's, CUDA's and glibc's/gcc's
+  # (those come from the torch install where the check runs).
   ldd "$bundle"/bin/* | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u |
-    grep -vE '/torch/lib/|/nvidia/|/cuda[^/]*/|/(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+)\.so' |
+    grep -vE '/(libtorch|libc10|libgomp|libcu|libnv|libnccl|libcaffe2)[^/]*$' |
+    grep -vE '/(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+)\.so[^/]*$' |
     while read -r lib; do cp -L "$lib" "$bundle/lib/"; done
   local mib=$(( $(du -sk "$bundle" | cut -f1) / 1024 ))
   echo "gpu_check: $bundle/ built: $(ls "$bundle/bin" | tr '\n' ' ')+ $(ls "$bundle/lib" | wc -l) libraries, ${mib} MiB"
@@ -66,7 +68,10 @@ elif [[ ! -x "$bundle/bin/run" ]]; then
 fi
 
 torch_lib=$(torch_lib_dir) || die "no torch found: install torch 2.11.0 (pip), set WARMUP_TORCH_DIR, or run tools/setup.sh"
-export LD_LIBRARY_PATH="$(pwd)/$bundle/lib:$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# torch's own libraries, and the NVIDIA wheels' beside it (the binaries load
+# libcudart directly).
+cuda_libs=$(ls -d "$torch_lib"/../../nvidia/*/lib 2>/dev/null | tr '\n' ':')
+export LD_LIBRARY_PATH="$(pwd)/$bundle/lib:$torch_lib:$cuda_libs${LD_LIBRARY_PATH:-}"
 export WARMUP_DATA_DIR=${WARMUP_DATA_DIR:-}
 [[ -n "$WARMUP_DATA_DIR" && -d "$WARMUP_DATA_DIR" ]] ||
   die "set WARMUP_DATA_DIR to the data folder (CIFAR-10, TinyShakespeare; tools/download_data.sh DIR fetches them)"
@@ -88,6 +93,7 @@ echo "== device tests"
 mkdir -p "$work"
 for fig in "${figures[@]}"; do
   echo "== $fig, smoke tier"
+  mkdir -p "$work/$fig"
   devices=(cpu); ((gpu)) && devices+=(cuda)
   for device in "${devices[@]}"; do
     begin=$SECONDS
