@@ -8,6 +8,7 @@
 #include "lib/io/result_files.h"
 #include "lib/plot/gnuplot.h"
 #include "lib/runner/claims.h"
+#include "lib/runner/speedup_sweep.h"
 #include "lib/runner/synthetic.h"
 #include "lib/spec/spec.h"
 
