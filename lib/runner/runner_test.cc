@@ -1,5 +1,6 @@
 #include "lib/runner/runner.h"
 
+#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <utility>
@@ -156,6 +157,46 @@ claims {
     if (t.name() == "tuning") tuning_rows = t.rows_size();
   }
   EXPECT_EQ(tuning_rows, 4);  // every grid point's outcome is kept
+}
+
+double ScalarOf(const spec::Result& r, const std::string& name) {
+  for (const spec::Scalar& s : r.scalars()) {
+    if (s.name() == name) return s.value();
+  }
+  ADD_FAILURE() << "no scalar " << name;
+  return 0.0;
+}
+
+// A horizon whose ratio is missing makes the slope NaN even when the other
+// horizons could be fitted, the count says so, and every claim on it fails.
+// Here the theory warmup (capped at 0.01, with a Krho far too small) is
+// stable at T = 5 and 10, where eta_bar(y_0) > 0.01, and diverges at
+// T = 1000. A schedule error is returned, not scored.
+TEST(SpeedupSweepTest, MissingHorizonsAndScheduleErrorsAreNotSwallowed) {
+  const std::string path = TempDir("sweep.textproto");
+  const std::string spec = R"(
+name: "sweep"
+problem { speedup_instance { k0: 1 k1: 1 dim: 10 q0: 0.25 beta: 0.25 min_eig_ratio: 1e-3 } }
+schedules { label: "theory_warmup" theory_warmup { c: 1 k0: 1 krho: 0.001 rho: 1 } }
+sweep { horizons: [5, 10, 1000] constant_grid: [0.1, 0.5, 1.0] cap_grid: [0.01] }
+claims { id: "slope" metric: "gd.gap_slope" op: GT threshold: 0 rationale: "x" }
+)";
+  ASSERT_TRUE(WriteFileAtomically(path, spec).ok());
+  auto e = LoadExperiment(path, "");
+  ASSERT_TRUE(e.ok()) << e.status();
+  auto r = RunExperiment(*e, RunContext());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(std::isnan(ScalarOf(*r, "gd.gap_slope")));
+  EXPECT_EQ(ScalarOf(*r, "gd.gap_slope_missing_horizons"), 1);
+  EXPECT_EQ(ScalarOf(*r, "gd.gap_slope_horizons"), 2);
+  EXPECT_FALSE(r->claims(0).pass());
+  EXPECT_NE(r->claims(0).failure().find("not a finite number"), std::string::npos);
+
+  spec::Experiment broken = *e;  // k0 = 0 without a cap: MakeSchedule rejects it
+  broken.mutable_schedules(0)->mutable_theory_warmup()->set_k0(0.0);
+  broken.mutable_sweep()->clear_cap_grid();
+  r = RunExperiment(broken, RunContext());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
 }
 
 spec::Result WithScalars(const std::vector<std::pair<std::string, double>>& s) {
