@@ -54,7 +54,13 @@ struct Ratios {
   double gap, step_sum, grad_norm;
 };
 
+// NaN for all three when either side diverged at every grid point (its gap
+// is +inf): its step sum and gradient norm then describe no usable run.
 Ratios RatiosOf(const HorizonOutcome& h) {
+  if (!std::isfinite(h.constant.final_gap) || !std::isfinite(h.theory.final_gap)) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return {nan, nan, nan};
+  }
   return {h.constant.final_gap / h.theory.final_gap,
           h.theory.sum_lr / h.constant.sum_lr,
           h.constant.min_grad_norm_sq / h.theory.min_grad_norm_sq};
