@@ -19,14 +19,16 @@
 # existing gpu_bundle/. LibTorch comes from the torch package that python3
 # imports there, else from WARMUP_TORCH_DIR or .venv/. Data: WARMUP_DATA_DIR
 # (CIFAR-10 and TinyShakespeare, see tools/download_data.sh).
-# Environment: GPU_CHECK_THREADS (CPU threads, default 4), GPU_CHECK_OUT
+# Environment: GPU_CHECK_THREADS (CPU threads, default 4; 1 below 8 cores), GPU_CHECK_OUT
 # (work folder, default out/gpu_check).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bundle=gpu_bundle
 figures=(fig1a_resnet18_cifar10 fig1b_nanogpt_shakespeare fig3_warmup_schedules)
-threads=${GPU_CHECK_THREADS:-4}
+# Four CPU threads where there are 8 cores or more, else one (two threads on
+# a busy 2-core machine stall at OpenMP barriers).
+threads=${GPU_CHECK_THREADS:-$(( $(nproc) >= 8 ? 4 : 1 ))}
 work=${GPU_CHECK_OUT:-out/gpu_check}
 
 die() { echo "gpu_check: $*" >&2; exit 2; }
@@ -86,11 +88,11 @@ else
 fi
 
 failed=0
-echo "== device tests"
-"$bundle/bin/device_test" --gtest_brief=1 2>&1 | grep -E '^\[  (PASSED|FAILED|SKIPPED) |^\[  FAILED|tests ran' || true
-"$bundle/bin/device_test" >/dev/null 2>&1 || { echo "gpu_check: device tests FAILED"; failed=1; }
-
 mkdir -p "$work"
+echo "== device tests"
+"$bundle/bin/device_test" > "$work/device_test.log" 2>&1 || { echo "gpu_check: device tests FAILED"; failed=1; }
+grep -E '^\[  (PASSED|FAILED|SKIPPED) +\] [0-9]+ test|^\[  FAILED  \] [A-Z]' "$work/device_test.log"
+
 for fig in "${figures[@]}"; do
   echo "== $fig, smoke tier"
   mkdir -p "$work/$fig"
