@@ -90,7 +90,8 @@ def step(args):
 def pyhessian(args):
     torch, model, x, y, criterion = setup(args)
     import pyhessian as package
-    from pyhessian import hessian as pyhessian_module
+    # The module (the package's name "hessian" is the class it exports).
+    pyhessian_module = sys.modules["pyhessian.hessian"]
     hvps = [0]
     product = pyhessian_module.hessian_vector_product
 
