@@ -25,7 +25,15 @@ class OutputBatch {
   void Add(std::string name, std::string contents) {
     files_.emplace_back(std::move(name), std::move(contents));
   }
-  // Writes every file into `dir` (each atomically). Returns the first error.
+  // Replaces the contents of `dir` as a whole, never mixing old and new
+  // files: writes every file into a new folder beside it
+  // (<parent>/.<name>.staging-<pid>), carries over the checkpoints the old
+  // folder holds (every folder named "checkpoints", hard-linked, so the old
+  // folder keeps them too), swaps the two folders with one atomic
+  // renameat2(RENAME_EXCHANGE) and then removes the old contents. A process
+  // killed at any moment leaves `dir` either as it was or as the new folder;
+  // staging folders left beside it by dead processes are removed by the
+  // next commit. Returns the first error, leaving `dir` as it was.
   absl::Status Commit(const std::string& dir) const;
   const std::vector<std::pair<std::string, std::string>>& files() const {
     return files_;

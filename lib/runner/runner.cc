@@ -142,7 +142,9 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   absl::StatusOr<spec::Result> result = RunExperiment(*experiment, context);
   if (!result.ok()) return result.status();
   MarkEnd(&provenance);
-  provenance.set_runtime(result->provenance().runtime());
+  // What the engine knows (runtime, device used, LibTorch version, data
+  // files read) overrides the runner's defaults.
+  provenance.MergeFrom(result->provenance());
   *result->mutable_provenance() = provenance;
 
   OutputBatch batch;
