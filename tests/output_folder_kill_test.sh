@@ -7,7 +7,8 @@
 # The old folder is a cpu-tier run of the spec plus a stale file and a
 # checkpoint; the new one is a smoke-tier run (different CSVs). Kills happen
 # (a) at each step of the folder swap (WARMUP_TEST_KILL_IN_COMMIT) and
-# (b) after fixed delays from the start of the run.
+# (b) after delays from the start of the run, as fractions of an
+# uninterrupted run's duration.
 set -u
 run="$1"
 spec="$2"
@@ -22,7 +23,9 @@ names() { (cd "$1" && find . -type f | sort); }
 "$run" --spec="$spec" --tier=cpu --out="$tmp/old" --plot=false >/dev/null 2>&1 || { echo "FAIL setup: cpu run"; exit 1; }
 echo stale >"$tmp/old/stale_only_in_old.csv"
 mkdir -p "$tmp/old/checkpoints/sgd" && echo weights >"$tmp/old/checkpoints/sgd/last.pt"
+began=$(date +%s.%N)
 "$run" --spec="$spec" --tier=smoke --out="$tmp/ref" --plot=false >/dev/null 2>&1 || { echo "FAIL setup: smoke run"; exit 1; }
+seconds=$(awk -v a="$began" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 cp -a "$tmp/old/checkpoints" "$tmp/ref/"
 listing "$tmp/old" >"$tmp/old.list"
 names "$tmp/ref" >"$tmp/new.names"
@@ -64,7 +67,9 @@ for point in staged carried swapped; do
   check "kill_at_$point" $want "$tmp/out"
 done
 
-for delay in 0.01 0.05 0.1 0.2 0.3 0.5 1.0; do
+# Delays spread over the run, dense near its end where the folder is swapped.
+for fraction in 0.1 0.5 0.8 0.9 0.95 1.0 1.05 1.1; do
+  delay=$(awk -v f="$fraction" -v s="$seconds" 'BEGIN { printf "%.3f", f * s }')
   restore
   "$run" --spec="$spec" --tier=smoke --out="$tmp/out" --plot=false >/dev/null 2>&1 &
   pid=$!

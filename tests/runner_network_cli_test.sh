@@ -40,7 +40,7 @@ expect() {
   local rc=$?
   if [[ $rc -ne $want_rc ]]; then
     echo "FAIL $name: exit $rc, expected $want_rc:"; cat "$tmp/stderr"; failures=$((failures + 1))
-  elif ! grep -qF -- "$want" "$tmp/stderr"; then
+  elif [[ -n "$want" ]] && ! grep -qF -- "$want" "$tmp/stderr"; then
     echo "FAIL $name: stderr lacks '$want':"; cat "$tmp/stderr"; failures=$((failures + 1))
   else
     echo "ok   $name: $(head -c 300 "$tmp/stderr")"

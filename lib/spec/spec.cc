@@ -294,7 +294,8 @@ std::string RunOfScalar(const std::string& scalar) {
 }
 
 // Claims: distinct ids, an operator, a rationale, and scalars of existing
-// runs (a sweep's scalars belong to "gd" and "sgd").
+// runs (a sweep's scalars belong to "gd" and "sgd"; "problem." scalars are
+// the synthetic problem's constants).
 absl::Status ValidateClaims(const spec::Experiment& e, const std::set<std::string>& labels) {
   const bool sweep = e.sweep().horizons_size() > 0;
   std::set<std::string> ids;
@@ -320,7 +321,9 @@ absl::Status ValidateClaims(const spec::Experiment& e, const std::set<std::strin
                                         {"minus", c.minus()}}) {
       if (scalar.empty()) continue;
       const std::string run = RunOfScalar(scalar);
-      const bool known = sweep ? (run == "gd" || run == "sgd") : labels.count(run) > 0;
+      // "problem.<constant>": the synthetic problems' constants (docs/specs.md).
+      const bool known = run == "problem" ||
+                         (sweep ? (run == "gd" || run == "sgd") : labels.count(run) > 0);
       if (!known || scalar.find('.') == std::string::npos) {
         return Bad(absl::StrFormat(
             "claims '%s'.%s: '%s' names no run of this spec; expected <run>.<quantity> "
