@@ -462,7 +462,8 @@ int main(int argc, char** argv) {
   std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty()) out = std::string(ws ? ws : ".") + "/out/bench";
   absl::StatusOr<std::vector<std::string>> sections = ParseSections(absl::GetFlag(FLAGS_sections));
-  absl::Status st = sections.ok() ? EnsureWritableDirectory(out) : sections.status();
+  absl::Status st = !sections.ok() ? sections.status() : CheckReplaceable(out);
+  if (st.ok()) st = EnsureWritableDirectory(out);
   if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(st.message()).c_str());
     return 2;

@@ -108,5 +108,17 @@ else
   echo "FAIL unwritable_out: exit $rc"; cat "$tmp/stderr"; failures=$((failures + 1))
 fi
 
-echo "$((21 - failures)) passed, $failures failed"
+# A folder of the user's own files is never replaced (a run replaces its
+# output folder as a whole).
+mkdir -p "$tmp/users_folder" && echo mine >"$tmp/users_folder/notes.txt"
+"$run" --spec="$spec_ok" --tier=smoke --out="$tmp/users_folder" --plot=false >/dev/null 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 2 ]] && grep -q "is not an output of this artifact" "$tmp/stderr" &&
+   [[ "$(ls -A "$tmp/users_folder")" == "notes.txt" ]]; then
+  echo "ok   users_folder: $(cat "$tmp/stderr")"
+else
+  echo "FAIL users_folder: exit $rc"; cat "$tmp/stderr"; ls -A "$tmp/users_folder"; failures=$((failures + 1))
+fi
+
+echo "$((22 - failures)) passed, $failures failed"
 exit $((failures > 0))

@@ -71,19 +71,41 @@ TEST(OutputBatchTest, CommitReplacesTheFolderKeepingCheckpoints) {
   batch.Add("new__gap.csv", "1,2\n");
   ASSERT_TRUE(batch.Commit(dir).ok());
   EXPECT_EQ(FilesUnder(dir),
-            (std::vector<std::string>{"checkpoints/sgd/last.pt", "new__gap.csv",
-                                      "part/checkpoints/run/last.pt", "result.textproto"}));
+            (std::vector<std::string>{".warmup-output", "checkpoints/sgd/last.pt",
+                                      "new__gap.csv", "part/checkpoints/run/last.pt",
+                                      "result.textproto"}));
   std::string text;
   ASSERT_TRUE(ReadFile(dir + "/result.textproto", &text).ok());
   EXPECT_EQ(text, "new");
   ASSERT_TRUE(ReadFile(dir + "/checkpoints/sgd/last.pt", &text).ok());
   EXPECT_EQ(text, "weights");
-  EXPECT_EQ(FilesUnder(root).size(), 4u);  // no staging folder left beside it
+  EXPECT_EQ(FilesUnder(root).size(), 5u);  // no staging folder left beside it
   // A first commit (no folder yet) and a second one both work.
   ASSERT_TRUE(batch.Commit(root + "/fresh").ok());
   ASSERT_TRUE(batch.Commit(root + "/fresh/").ok());
   EXPECT_EQ(FilesUnder(root + "/fresh"),
-            (std::vector<std::string>{"new__gap.csv", "result.textproto"}));
+            (std::vector<std::string>{".warmup-output", "new__gap.csv", "result.textproto"}));
+}
+
+// A folder that is not an earlier output (the user's own files) is never
+// replaced; one holding only checkpoints (a first run killed early) is.
+TEST(OutputBatchTest, FolderOfOtherFilesIsNotReplaced) {
+  const std::string dir = TempDir() + "/users_folder";
+  ASSERT_TRUE(WriteFileAtomically(dir + "/notes.txt", "mine").ok());
+  OutputBatch batch;
+  batch.Add("result.textproto", "new");
+  const absl::Status st = batch.Commit(dir);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_NE(st.message().find("holds 'notes.txt' and is not an output"), std::string::npos)
+      << st;
+  EXPECT_EQ(FilesUnder(dir), (std::vector<std::string>{"notes.txt"}));
+  const std::string killed = TempDir() + "/killed_first_run";
+  std::filesystem::create_directories(killed + "/checkpoints/sgd");
+  ASSERT_TRUE(WriteFileAtomically(killed + "/checkpoints/sgd/last.pt", "w").ok());
+  ASSERT_TRUE(batch.Commit(killed).ok());
+  EXPECT_EQ(FilesUnder(killed), (std::vector<std::string>{".warmup-output",
+                                                          "checkpoints/sgd/last.pt",
+                                                          "result.textproto"}));
 }
 
 // A staging folder of a process that no longer exists is removed; one of a

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 
@@ -114,8 +116,34 @@ absl::Status CarryCheckpoints(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
+absl::Status CheckReplaceable(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return absl::OkStatus();
+  if (fs::exists(fs::path(dir) / kOutputMarker, ec) ||
+      fs::exists(fs::path(dir) / "result.textproto", ec)) {
+    return absl::OkStatus();
+  }
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec)) continue;
+    bool in_checkpoints = false;
+    for (const fs::path& part : fs::relative(it->path(), dir, ec)) {
+      in_checkpoints |= part == "checkpoints";
+    }
+    if (!in_checkpoints) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "output folder '%s' holds '%s' and is not an output of this artifact (no %s or "
+          "result.textproto); a run replaces its folder as a whole, so choose a new or empty "
+          "--out",
+          dir, it->path().lexically_relative(dir).string(), kOutputMarker));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OutputBatch::Commit(const std::string& dir_name) const {
   const fs::path dir = fs::absolute(fs::path(dir_name).lexically_normal() / "").parent_path();
+  if (absl::Status st = CheckReplaceable(dir.string()); !st.ok()) return st;
   if (absl::Status st = EnsureWritableDirectory(dir.parent_path().string()); !st.ok()) return st;
   RemoveDeadStaging(dir);
   const fs::path staging = dir.parent_path() / (StagingPrefix(dir) + std::to_string(getpid()));
@@ -126,7 +154,9 @@ absl::Status OutputBatch::Commit(const std::string& dir_name) const {
     return st;
   };
   if (absl::Status st = EnsureWritableDirectory(staging.string()); !st.ok()) return fail(st);
-  for (const auto& [name, contents] : files_) {
+  std::vector<std::pair<std::string, std::string>> files = files_;
+  files.emplace_back(kOutputMarker, "written by the warmup-theory runner; replaced as a whole\n");
+  for (const auto& [name, contents] : files) {
     const fs::path path = staging / name;
     fs::create_directories(path.parent_path(), ec);
     if (absl::Status st = WriteFileAtomically(path.string(), contents); !st.ok()) {

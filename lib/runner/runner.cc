@@ -121,7 +121,9 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
         request.workspace_dir.empty() ? "." : request.workspace_dir;
     report.out_dir = absl::StrCat(root, "/out/", experiment->name());
   }
-  // Fail on an unwritable folder before any work.
+  // Fail on an unwritable folder, or one the run may not replace, before
+  // any work.
+  if (absl::Status st = CheckReplaceable(report.out_dir); !st.ok()) return st;
   if (absl::Status st = EnsureWritableDirectory(report.out_dir); !st.ok()) {
     return st;
   }

@@ -249,8 +249,8 @@ std::string DescribeDevice(const torch::Device& device) {
     if (std::fgets(buf, sizeof(buf), pipe) != nullptr) name = FirstLine(buf);
     pclose(pipe);
   }
-  return absl::StrFormat("cuda:%d: %s, CUDA %s; host cpu: %s", device.has_index() ? device.index() : 0,
-                         name, cuda, CpuModel());
+  return absl::StrFormat("cuda:%d: %s, CUDA %s; host cpu: %s",
+                         device.has_index() ? device.index() : 0, name, cuda, CpuModel());
 }
 
 // Everything a resumed run needs to continue exactly where it stopped.
