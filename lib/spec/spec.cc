@@ -294,7 +294,7 @@ std::string RunOfScalar(const std::string& scalar) {
 }
 
 // Claims: distinct ids, an operator, a rationale, and scalars of existing
-// runs (a sweep's scalars belong to "gd" and "sgd"; "problem." scalars are
+// runs (a sweep's scalars belong to "gd", "sgd" and "sgd_abc"; "problem." scalars are
 // the synthetic problem's constants).
 absl::Status ValidateClaims(const spec::Experiment& e, const std::set<std::string>& labels) {
   const bool sweep = e.sweep().horizons_size() > 0;
@@ -322,14 +322,15 @@ absl::Status ValidateClaims(const spec::Experiment& e, const std::set<std::strin
       if (scalar.empty()) continue;
       const std::string run = RunOfScalar(scalar);
       // "problem.<constant>": the synthetic problems' constants (docs/specs.md).
-      const bool known = run == "problem" ||
-                         (sweep ? (run == "gd" || run == "sgd") : labels.count(run) > 0);
+      const bool known =
+          run == "problem" ||
+          (sweep ? (run == "gd" || run == "sgd" || run == "sgd_abc") : labels.count(run) > 0);
       if (!known || scalar.find('.') == std::string::npos) {
         return Bad(absl::StrFormat(
             "claims '%s'.%s: '%s' names no run of this spec; expected <run>.<quantity> "
             "with <run> one of %s",
             c.id(), field, scalar,
-            sweep ? std::string("gd, sgd") : absl::StrJoin(labels, ", ")));
+            sweep ? std::string("gd, sgd, sgd_abc") : absl::StrJoin(labels, ", ")));
       }
     }
   }
