@@ -25,6 +25,7 @@ optimizer { kind: SGD batch_size: 4 }
 iterations: 2
 checkpoint { every: 1 }
 schedules { label: "c" constant { lr: $3 } }
+no_claims_reason: "a test of failure reporting, not a measurement"
 SPEC
 }
 spec tiny 8 0.01

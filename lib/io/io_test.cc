@@ -40,7 +40,8 @@ TEST(OutputBatchTest, CommitsEveryFileAndLeavesNoTemporaries) {
     EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos);
     ++n;
   }
-  EXPECT_EQ(n, 2);
+  EXPECT_EQ(n, 3);  // a.txt, b.csv and the marker
+  EXPECT_TRUE(std::filesystem::exists(dir + "/" + kOutputMarker));
 }
 
 // Sorted relative paths of the files under `dir`.
@@ -91,6 +92,7 @@ TEST(OutputBatchTest, CommitReplacesTheFolderKeepingCheckpoints) {
 // replaced; one holding only checkpoints (a first run killed early) is.
 TEST(OutputBatchTest, FolderOfOtherFilesIsNotReplaced) {
   const std::string dir = TempDir() + "/users_folder";
+  std::filesystem::create_directories(dir);
   ASSERT_TRUE(WriteFileAtomically(dir + "/notes.txt", "mine").ok());
   OutputBatch batch;
   batch.Add("result.textproto", "new");
