@@ -198,6 +198,8 @@ void CheckReference(const Planned& p, const ReproduceOptions& o, ExperimentOutco
   }
   out->has_reference = true;
   for (const ReferenceCheck& c : out->checks) {
+    // Just written: the comparison is with itself; only a failure is news.
+    if (o.update_reference && c.ok) continue;
     std::fprintf(log, "  %s\n", ReferenceLine(c).c_str());
   }
 }
@@ -409,7 +411,10 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
   for (int i = 0; i < n; ++i) {
     const Planned& p = (*plan)[i];
     std::string eta = absl::StrCat("ETA ", Duration(known_left));
-    if (unknown_left > 0) absl::StrAppend(&eta, " + ", unknown_left, " without stored timing");
+    if (unknown_left > 0) {
+      eta = absl::StrCat("ETA at least ", Duration(known_left), " (", unknown_left,
+                         " without a stored timing)");
+    }
     std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s for the rest\n", i + 1, n,
                  p.name.c_str(), o.tier.c_str(), Duration(p.stored_seconds).c_str(),
                  eta.c_str());
