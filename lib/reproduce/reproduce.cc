@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -142,6 +143,25 @@ std::string Stamp(const std::string& tier, const std::string& commit,
                   const std::string& inputs_sha256) {
   return absl::StrCat("tier ", tier, "\ngit_commit ", commit, "\nspecs_sha256 ",
                       inputs_sha256, "\n");
+}
+
+// The code version a finished output must match: the commit, "-dirty" when
+// the tree has changes outside experiments/reference/ (which --update_reference
+// itself writes, and which no run reads).
+std::string CodeVersion(const std::string& workspace_dir, int threads) {
+  spec::Provenance here;
+  FillProvenance("", "", workspace_dir, threads, &here);
+  std::string commit = here.git_commit();
+  if (!absl::EndsWith(commit, "-dirty") || workspace_dir.empty()) return commit;
+  const std::string command = absl::StrCat(
+      "git -C '", workspace_dir,
+      "' status --porcelain -- . ':(exclude)experiments/reference' 2>/dev/null");
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return commit;
+  char buffer[256];
+  const bool other_changes = std::fgets(buffer, sizeof buffer, pipe) != nullptr;
+  pclose(pipe);
+  return other_changes ? commit : commit.substr(0, commit.size() - 6);
 }
 
 double Seconds(const spec::Provenance& p) {
@@ -396,10 +416,8 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
   }
   absl::StatusOr<std::vector<Planned>> plan = Plan(o);
   if (!plan.ok()) return plan.status();
-  spec::Provenance here;
-  FillProvenance("", "", o.workspace_dir, o.threads, &here);
   ReproduceSummary summary;
-  summary.git_commit = here.git_commit();
+  summary.git_commit = CodeVersion(o.workspace_dir, o.threads);
   const auto start = std::chrono::steady_clock::now();
   double known_left = 0;
   int unknown_left = 0;
