@@ -135,6 +135,9 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
     const double y = b.stored_seconds < 0 ? 1e300 : b.stored_seconds;
     return x < y;
   });
+  // A spec that includes others runs after them, and reuses their Results.
+  std::stable_partition(plan.begin(), plan.end(),
+                        [](const Planned& p) { return p.experiment.include().empty(); });
   return plan;
 }
 
@@ -226,7 +229,7 @@ void CheckReference(const Planned& p, const ReproduceOptions& o, ExperimentOutco
 
 // Runs one planned spec, or takes its finished output.
 ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std::string& commit,
-                         std::FILE* log) {
+                         const std::map<std::string, spec::Result>& finished, std::FILE* log) {
   ExperimentOutcome out;
   out.name = p.name;
   out.spec_path = p.path;
@@ -257,6 +260,7 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   request.plot = o.plot;
   request.progress = o.progress;
   request.command_line = o.command_line;
+  request.finished = &finished;
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<RunReport> report = RunSpec(request);
   out.wall_seconds =
@@ -426,18 +430,18 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
     else ++unknown_left;
   }
   const int n = plan->size();
+  std::map<std::string, spec::Result> finished;  // reused by specs that include them
   for (int i = 0; i < n; ++i) {
     const Planned& p = (*plan)[i];
-    std::string eta = absl::StrCat("ETA ", Duration(known_left));
+    // ETA: the stored timings of this and every later experiment.
+    std::string eta = absl::StrCat("ETA ", Duration(known_left), " for this and the rest");
     if (unknown_left > 0) {
-      eta = absl::StrCat("ETA at least ", Duration(known_left), " (", unknown_left,
-                         " without a stored timing)");
+      absl::StrAppend(&eta, " plus ", unknown_left, " without a stored timing");
     }
-    std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s for the rest\n", i + 1, n,
-                 p.name.c_str(), o.tier.c_str(), Duration(p.stored_seconds).c_str(),
-                 eta.c_str());
+    std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s\n", i + 1, n, p.name.c_str(),
+                 o.tier.c_str(), Duration(p.stored_seconds).c_str(), eta.c_str());
     std::fflush(log);
-    ExperimentOutcome out = RunOne(p, o, summary.git_commit, log);
+    ExperimentOutcome out = RunOne(p, o, summary.git_commit, finished, log);
     if (p.stored_seconds >= 0) known_left = std::max(0.0, known_left - p.stored_seconds);
     else --unknown_left;
     if (!out.error.ok()) {
@@ -457,6 +461,7 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
                              .c_str()
                        : "none stored");
       if (!out.error.ok()) ++summary.errors;  // writing the reference failed
+      finished[out.name] = out.result;
       summary.claims_failed += out.ClaimsFailed();
       summary.drifted += out.Drifted();
     }
