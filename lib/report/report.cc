@@ -114,6 +114,33 @@ std::string Provenance(const spec::Provenance& p) {
   return s;
 }
 
+// A Result table (the runner's tables: speed-up, fitted constants).
+std::string TableHtml(const spec::Table& t) {
+  std::string out = absl::StrCat("<p>Table <code>", Html(t.name()), "</code>:</p>\n<table><tr>");
+  for (const std::string& c : t.columns()) absl::StrAppend(&out, "<th>", Html(c), "</th>");
+  out += "</tr>\n";
+  for (const auto& row : t.rows()) {
+    out += "<tr>";
+    for (const std::string& cell : row.cells()) absl::StrAppend(&out, "<td>", Html(cell), "</td>");
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+std::string TableMarkdownOf(const spec::Table& t) {
+  std::string out = absl::StrCat("Table `", t.name(), "`:\n\n|");
+  for (const std::string& c : t.columns()) absl::StrAppend(&out, " ", Cell(c), " |");
+  out += "\n|";
+  for (int i = 0; i < t.columns_size(); ++i) out += " --- |";
+  out += "\n";
+  for (const auto& row : t.rows()) {
+    out += "|";
+    for (const std::string& cell : row.cells()) absl::StrAppend(&out, " ", Cell(cell), " |");
+    out += "\n";
+  }
+  return out + "\n";
+}
+
 const char kStyle[] = R"(
 body { font-family: sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
@@ -232,6 +259,7 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
                       "\" src=\"data:image/png;base64,", Base64(e.figure_png), "\"></p>\n");
     }
     if (e.result == nullptr) continue;
+    for (const spec::Table& t : e.result->tables()) out += TableHtml(t);
     if (e.result->claims_size() > 0) {
       out += "<table><tr><th>claim</th><th>value</th><th>comparison</th><th>tolerance rule</th>"
              "<th>seeds measured</th><th>rationale</th><th>verdict</th></tr>\n";
@@ -310,6 +338,7 @@ std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>
                     "; wall time ", Seconds(e.wall_seconds), ".\n\n");
     if (!e.figure_path.empty()) absl::StrAppend(&out, "![", e.name, "](", e.figure_path, ")\n\n");
     if (e.result == nullptr) continue;
+    for (const spec::Table& t : e.result->tables()) out += TableMarkdownOf(t);
     if (e.result->claims_size() > 0) {
       out += "| claim | value | comparison | tolerance rule | seeds measured | rationale | verdict "
              "|\n| --- | --- | --- | --- | --- | --- | --- |\n";

@@ -29,7 +29,10 @@
 ABSL_FLAG(std::string, tier, "smoke", "smoke | cpu | paper");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | auto (network experiments)");
 ABSL_FLAG(std::vector<std::string>, only, {}, "comma-separated spec names; default: all");
-ABSL_FLAG(int, threads, 2, "LibTorch threads for network experiments");
+ABSL_FLAG(int, threads, 0,
+          "LibTorch threads for network experiments; default 1 at the smoke tier "
+          "(its networks are tiny, and OpenMP's spinning threads stall on shared "
+          "cores), 2 otherwise");
 ABSL_FLAG(std::string, data_dir, "",
           "data folder with cifar10/ and tinyshakespeare/; default $WARMUP_DATA_DIR");
 ABSL_FLAG(bool, update_reference, false,
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   o.device = absl::GetFlag(FLAGS_device);
   o.only = absl::GetFlag(FLAGS_only);
   o.threads = absl::GetFlag(FLAGS_threads);
+  if (o.threads == 0) o.threads = o.tier == "smoke" ? 1 : 2;
   o.data_dir = Resolve(absl::GetFlag(FLAGS_data_dir), workspace);
   o.update_reference = absl::GetFlag(FLAGS_update_reference);
   o.rerun = absl::GetFlag(FLAGS_rerun);
