@@ -146,8 +146,14 @@ TEST(ReferenceTest, SeededToleranceIsFourSeedSdsWithFloors) {
   ASSERT_EQ(ref.series.size(), 1u);
   EXPECT_EQ(ref.series[0].run, "sgd");
   EXPECT_EQ(ref.series[0].seeds, 3);
-  EXPECT_NEAR(ref.series[0].y[0], 2.1, 1e-12);              // seed mean
-  EXPECT_NEAR(ref.series[0].tolerance[0], 4 * 0.1, 1e-12);  // seed sd 0.1
+  EXPECT_NEAR(ref.series[0].y[0], 2.1, 1e-12);  // seed mean
+  // Seed sd 0.1 at every step; the pooled relative sd over the series,
+  // sqrt(mean (0.1 / mean_i)^2), times |mean| is larger at the first step.
+  double sum_sq = 0;
+  for (int i = 0; i < 50; ++i) sum_sq += std::pow(0.1 / (2.1 - 0.01 * i), 2);
+  const double relative_sd = std::sqrt(sum_sq / 50);
+  EXPECT_NEAR(ref.series[0].tolerance[0], 4 * std::max(0.1, relative_sd * 2.1), 1e-9);
+  EXPECT_NEAR(ref.series[0].tolerance[49], 4 * std::max(0.1, relative_sd * 1.61), 1e-9);
 
   spec::Result fresh = Seeded();
   fresh.mutable_scalars(3)->set_value(1.1 + 0.39);  // the mean, within 4 sd
@@ -155,6 +161,40 @@ TEST(ReferenceTest, SeededToleranceIsFourSeedSdsWithFloors) {
   EXPECT_TRUE(AllOk(CompareWithReference(fresh, back, ops)));
   fresh.mutable_scalars(3)->set_value(1.1 + 0.41);
   EXPECT_FALSE(Find(CompareWithReference(fresh, back, ops), "scalar sgd.final_loss")->ok);
+}
+
+TEST(ReferenceTest, SeededSeriesToleratesAFifthOfPointsOutside) {
+  const Reference ref = MakeReference(Seeded(), true, {});
+  // A spike in one seed at 10 of 50 steps (20%): still OK.
+  spec::Result fresh = Seeded();
+  for (int i = 0; i < 10; ++i) fresh.mutable_series(0)->set_y(i, 20.0);
+  EXPECT_TRUE(Find(CompareWithReference(fresh, ref, {}), "series sgd/loss")->ok);
+  // At 11 steps: drift.
+  fresh.mutable_series(0)->set_y(10, 20.0);
+  const ReferenceCheck* c = Find(CompareWithReference(fresh, ref, {}), "series sgd/loss");
+  EXPECT_FALSE(c->ok);
+  EXPECT_NE(c->note.find("11 outside, 10 allowed"), std::string::npos) << c->note;
+}
+
+TEST(ReferenceTest, PooledFitTakesThePerSeedSpread) {
+  spec::Result r;
+  const double per_seed[] = {0.4, 0.6, 0.5};
+  for (int seed = 0; seed < 3; ++seed) {
+    auto* q = r.add_scalars();
+    q->set_name("sgd/seed" + std::to_string(seed) + ".spearman");
+    q->set_value(per_seed[seed]);
+  }
+  auto* mean = r.add_scalars();
+  mean->set_name("sgd.spearman");
+  mean->set_value(0.5);
+  auto* pooled = r.add_scalars();
+  pooled->set_name("sgd.pooled_spearman");
+  pooled->set_value(0.55);
+  const Reference ref = MakeReference(r, true, {});
+  ASSERT_EQ(ref.scalars.size(), 2u);
+  EXPECT_EQ(ref.scalars[1].name, "sgd.pooled_spearman");
+  EXPECT_NEAR(ref.scalars[1].tolerance, 4 * 0.1, 1e-12);  // sd of the per-seed values
+  EXPECT_EQ(ref.scalars[1].seeds, 3);
 }
 
 TEST(ReferenceTest, MalformedFilesNameTheField) {
