@@ -142,10 +142,10 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
 }
 
 // The stamp a finished run leaves beside its Result: what it was made from.
-std::string Stamp(const std::string& tier, const std::string& commit,
+std::string Stamp(const std::string& tier, const std::string& device, const std::string& commit,
                   const std::string& inputs_sha256) {
-  return absl::StrCat("tier ", tier, "\ngit_commit ", commit, "\nspecs_sha256 ",
-                      inputs_sha256, "\n");
+  return absl::StrCat("tier ", tier, "\ndevice ", device, "\ngit_commit ", commit,
+                      "\nspecs_sha256 ", inputs_sha256, "\n");
 }
 
 // The code version a finished output must match: the commit, "-dirty" when
@@ -236,7 +236,7 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   out.experiment = p.experiment;
   out.out_dir = absl::StrCat(o.out_root, "/", o.tier, "/", p.name);
   const std::string stamp_path = out.out_dir + "/reproduce.stamp";
-  const std::string stamp = Stamp(o.tier, commit, p.inputs_sha256);
+  const std::string stamp = Stamp(o.tier, o.device, commit, p.inputs_sha256);
   std::string old_stamp;
   if (!o.rerun && ReadFile(stamp_path, &old_stamp).ok() && old_stamp == stamp) {
     absl::StatusOr<spec::Result> r = ReadResult(out.out_dir + "/result.textproto");
@@ -436,7 +436,8 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
     // ETA: the stored timings of this and every later experiment.
     std::string eta = absl::StrCat("ETA ", Duration(known_left), " for this and the rest");
     if (unknown_left > 0) {
-      absl::StrAppend(&eta, " plus ", unknown_left, " without a stored timing");
+      eta = known_left > 0 ? absl::StrCat(eta, " plus ", unknown_left, " without a stored timing")
+                           : absl::StrCat("no stored timing for ", unknown_left, " of the rest");
     }
     std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s\n", i + 1, n, p.name.c_str(),
                  o.tier.c_str(), Duration(p.stored_seconds).c_str(), eta.c_str());

@@ -62,7 +62,9 @@ struct ReproduceSummary {
   bool bad_input = false;  // an error was the user's (missing data, bad spec)
 };
 
-// Runs the selected specs in order of their stored timings (fastest first),
+// Runs the selected specs in order of their stored timings (fastest first;
+// a spec that includes others after them, reusing their Results), skipping
+// one whose finished output matches its specs, the commit, tier and device,
 // printing one progress line per experiment with an ETA to `log`, and writes
 // the report. InvalidArgument (before anything runs) for an unknown --only
 // name, an unknown tier or a spec that does not validate.
