@@ -129,12 +129,14 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
     }
     plan.push_back(std::move(p));
   }
-  // Fastest first (unknown last): cheap results arrive early.
-  std::stable_sort(plan.begin(), plan.end(), [](const Planned& a, const Planned& b) {
-    const double x = a.stored_seconds < 0 ? 1e300 : a.stored_seconds;
-    const double y = b.stored_seconds < 0 ? 1e300 : b.stored_seconds;
-    return x < y;
-  });
+  // Fastest first, so cheap results arrive early; without a stored timing,
+  // synthetic specs (seconds) before network ones (minutes).
+  auto cost = [&](const Planned& p) {
+    if (p.stored_seconds >= 0) return p.stored_seconds;
+    return HasNetworks(p.experiment, p.path, o.tier) ? 2e300 : 1e300;
+  };
+  std::stable_sort(plan.begin(), plan.end(),
+                   [&](const Planned& a, const Planned& b) { return cost(a) < cost(b); });
   // A spec that includes others runs after them, and reuses their Results.
   std::stable_partition(plan.begin(), plan.end(),
                         [](const Planned& p) { return p.experiment.include().empty(); });
@@ -259,6 +261,7 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   request.threads = o.threads;
   request.plot = o.plot;
   request.progress = o.progress;
+  request.resume = o.resume;
   request.command_line = o.command_line;
   request.finished = &finished;
   const auto start = std::chrono::steady_clock::now();

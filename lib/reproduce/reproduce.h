@@ -30,6 +30,7 @@ struct ReproduceOptions {
   bool rerun = false;             // ignore finished outputs
   bool plot = true;
   bool progress = false;
+  bool resume = false;  // network runs continue from their last checkpoint
   std::string command_line;
 };
 

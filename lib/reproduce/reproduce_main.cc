@@ -2,7 +2,7 @@
 // stored reference and writes one report.
 //
 //   bazel run //:reproduce -- --tier=smoke|cpu|paper [--device=cpu|cuda|auto]
-//       [--only=NAME,...] [--threads=N] [--update_reference] [--rerun]
+//       [--only=NAME,...] [--threads=N] [--update_reference] [--rerun] [--resume]
 //   bazel run //:reproduce -- --reference_from=out/NAME/result.json[,...]
 //
 // Runs go to out/reproduce/<tier>/<name>/ and the report to out/report/
@@ -42,6 +42,8 @@ ABSL_FLAG(std::vector<std::string>, reference_from, {},
           "instead of running");
 ABSL_FLAG(bool, rerun, false, "rerun experiments whose finished output matches");
 ABSL_FLAG(bool, plot, true, "render figures with gnuplot");
+ABSL_FLAG(bool, resume, false,
+          "network runs continue from their last checkpoint (after an interruption)");
 ABSL_FLAG(bool, progress, false, "per-run progress bars on a terminal");
 ABSL_FLAG(std::string, out, "", "output root; default: out/ in the workspace");
 ABSL_FLAG(std::string, report_dir, "", "report folder; default: <out>/report");
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
   o.rerun = absl::GetFlag(FLAGS_rerun);
   o.plot = absl::GetFlag(FLAGS_plot);
   o.progress = absl::GetFlag(FLAGS_progress);
+  o.resume = absl::GetFlag(FLAGS_resume);
   o.workspace_dir = workspace;
   const std::string root = workspace.empty() ? "." : workspace;
   o.experiments_dir = absl::GetFlag(FLAGS_experiments_dir).empty()
