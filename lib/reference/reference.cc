@@ -21,8 +21,12 @@ using google::protobuf::ListValue;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-// Series kept per reference: about this many points, evenly spaced in index.
+// Series kept per reference: about this many points, evenly spaced in index,
+// fewer when there are many series (a reference stays under ~50 KiB), never
+// fewer than kMinSeriesPoints.
 constexpr int kSeriesPoints = 100;
+constexpr int kReferencePoints = 1500;
+constexpr int kMinSeriesPoints = 25;
 // Deterministic rule: |fresh - stored| <= kRelative |stored| + kAbsolute.
 constexpr double kRelative = 1e-9;
 constexpr double kAbsolute = 1e-12;
@@ -250,15 +254,15 @@ std::vector<ReferenceSeries> FullSeries(const spec::Result& result, bool seeded)
   return out;
 }
 
-ReferenceSeries Subsample(const ReferenceSeries& full) {
+ReferenceSeries Subsample(const ReferenceSeries& full, int keep) {
   const int n = full.x.size();
-  if (n <= kSeriesPoints) return full;
+  if (n <= keep) return full;
   ReferenceSeries r = full;
   r.x.clear();
   r.y.clear();
   r.tolerance.clear();
-  for (int k = 0; k < kSeriesPoints; ++k) {
-    const int i = static_cast<int>(std::lround(k * (n - 1.0) / (kSeriesPoints - 1)));
+  for (int k = 0; k < keep; ++k) {
+    const int i = static_cast<int>(std::lround(k * (n - 1.0) / (keep - 1)));
     r.x.push_back(full.x[i]);
     r.y.push_back(full.y[i]);
     r.tolerance.push_back(full.tolerance[i]);
@@ -407,9 +411,10 @@ Reference MakeReference(const spec::Result& result, bool seeded_networks,
   r.scalars = ScalarValues(result, seeded_networks);
   r.claims = ClaimValues(result, seeded_networks, r.scalars, claims);
   for (const spec::ClaimVerdict& v : result.claims()) r.claim_pass[v.id()] = v.pass();
-  for (const ReferenceSeries& s : FullSeries(result, seeded_networks)) {
-    r.series.push_back(Subsample(s));
-  }
+  const std::vector<ReferenceSeries> series = FullSeries(result, seeded_networks);
+  const int keep = std::clamp<int>(kReferencePoints / std::max<size_t>(1, series.size()),
+                                   kMinSeriesPoints, kSeriesPoints);
+  for (const ReferenceSeries& s : series) r.series.push_back(Subsample(s, keep));
   return r;
 }
 

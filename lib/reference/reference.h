@@ -31,7 +31,8 @@ struct ReferenceValue {
   int seeds = 1;         // seeds the tolerance was measured over
 };
 
-// A recorded curve reduced to about 100 points: for a seeded network run the
+// A recorded curve reduced to about 100 points (1,500 over all series, at
+// least 25 each): for a seeded network run the
 // mean over seeds at each x, with the tolerance of each point.
 struct ReferenceSeries {
   std::string run;  // schedule label (seeds merged) or run name
