@@ -35,7 +35,11 @@ absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
     RunContext sub = context;
     sub.spec_path = path;
     sub.out_dir = context.out_dir + "/" + part->name();
-    absl::StatusOr<spec::Result> r = RunExperiment(*part, sub);
+    const bool done = context.finished != nullptr &&
+                      context.finished->count(part->name()) > 0 &&
+                      context.finished->at(part->name()).tier() == context.tier;
+    absl::StatusOr<spec::Result> r =
+        done ? context.finished->at(part->name()) : RunExperiment(*part, sub);
     if (!r.ok()) return r.status();
     for (const spec::Scalar& s : r->scalars()) {
       spec::Scalar* copy = result->add_scalars();
@@ -143,6 +147,7 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   context.threads = request.threads;
   context.resume = request.resume;
   context.progress = request.progress;
+  context.finished = request.finished;
   absl::StatusOr<spec::Result> result = RunExperiment(*experiment, context);
   if (!result.ok()) return result.status();
   MarkEnd(&provenance);
