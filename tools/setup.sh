@@ -35,6 +35,7 @@ packages=(
   libgtest-dev
   libgmock-dev
   gnuplot-nox           # figures (pngcairo, pdfcairo)
+  chromium              # the report test opens out/report/index.html headless
   python3-venv          # .venv/ for the torch wheel
 )
 

@@ -7,6 +7,8 @@
 #include <map>
 #include <numeric>
 
+#include <torch/version.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -56,13 +58,24 @@ std::map<std::string, double> FitScalars(const std::vector<double>& gap,
 
 std::string Num(double v) { return absl::StrFormat("%.4g", v); }
 
-// Where a run executed: the GPU, the LibTorch, CUDA and cuDNN versions, and
-// on CUDA whether every operation honoured the request for deterministic
+// Provenance of a network run: the LibTorch (and on CUDA the CUDA and cuDNN)
+// versions, the device it used, the data files it read (each once), and on
+// CUDA whether every operation honoured the request for deterministic
 // algorithms (`runtime` is the process's settings before any run).
-void RecordDevice(const TrainTrace& trace, const std::string& runtime, spec::Provenance* p) {
+void RecordWhereItRan(const TrainTrace& trace, const std::string& runtime, spec::Provenance* p) {
+  (*p->mutable_versions())["libtorch"] = TORCH_VERSION;
   for (const auto& [library, version] : trace.versions) (*p->mutable_versions())[library] = version;
-  if (trace.device != "cuda") return;
-  p->set_device(trace.gpu);
+  p->set_device(trace.device);
+  for (const DataFile& f : trace.data_files) {
+    bool listed = false;
+    for (const spec::DataFile& d : p->data_files()) listed = listed || d.path() == f.path;
+    if (listed) continue;
+    spec::DataFile* d = p->add_data_files();
+    d->set_path(f.path);
+    d->set_sha256(f.sha256);
+    d->set_bytes(f.bytes);
+  }
+  if (trace.gpu.empty()) return;
   p->set_runtime(absl::StrCat(
       runtime, "; deterministic algorithms requested, ",
       trace.nondeterministic_operations.empty()
@@ -108,7 +121,6 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
       r.label = run;
       absl::StatusOr<TrainTrace> trace = Train(r);
       if (!trace.ok()) return trace.status();
-      RecordDevice(*trace, runtime, result->mutable_provenance());
       AddSeries(run, "loss", "step", trace->step, trace->loss, result);
       AddSeries(run, "lr", "step", trace->step, trace->lr, result);
       if (schedule.has_theory_warmup()) {
@@ -155,6 +167,8 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
                                            : spec::RunOutcome::COMPLETED);
       outcome->set_steps(trace->steps_run);
       outcome->set_final_gap(scalars["final_loss"]);
+      outcome->set_resumed_from(trace->resumed_from);
+      RecordWhereItRan(*trace, runtime, result->mutable_provenance());
     }
     // "<label>.<q>" is the mean over seeds and "<label>.<q>_sd" the spread.
     for (const auto& [k, values] : per_seed) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/data/data_folder.h"
 #include "proto/experiment.pb.h"
 
 namespace warmup {
@@ -46,11 +47,12 @@ struct TrainTrace {
   bool diverged = false;
   int64_t steps_run = 0;
   int64_t resumed_from = 0;  // step of the checkpoint resumed from, or 0
-  std::string device;        // where it ran: "cpu" or "cuda"
+  std::string device;        // where it ran: CPU model, or GPU model with CUDA and cuDNN
   std::string gpu;           // "cuda: <GPU model>" on CUDA, empty on the CPU
   std::map<std::string, std::string> versions;  // libtorch; cuda, cudnn on CUDA
   // Operations that ran without a deterministic implementation (CUDA only).
   std::vector<std::string> nondeterministic_operations;
+  std::vector<DataFile> data_files;  // the data set's files read, with checksums
   int64_t parameters = 0;
 };
 
@@ -62,7 +64,10 @@ std::set<int64_t> ProfileSteps(int64_t iterations, const spec::Profile& profile)
 // Trains the network of `request` with GD or SGD (momentum and weight decay
 // optional) under its schedule; the theory warmup reads the minibatch loss.
 // A non-finite loss ends the run with diverged = true. Errors: a missing data
-// folder or file (NotFound), bad settings (InvalidArgument).
+// folder or file (NotFound), bad settings (InvalidArgument), a checkpoint
+// that cannot be read or belongs to another run (InvalidArgument), and any
+// exception LibTorch throws (Internal, with its message). With `resume` and
+// no checkpoint, the run starts from step 0 and says so on stderr.
 absl::StatusOr<TrainTrace> Train(const TrainRequest& request);
 
 }  // namespace warmup
