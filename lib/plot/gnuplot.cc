@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -67,12 +68,16 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
       absl::StrAppend(data, "\n");
     }
     absl::StrAppend(data, "EOD\n");
+    // A curve over step, horizon or rho; any other x is a scatter. Points
+    // of an early transient (metric "*_transient") get an open mark.
     const bool scatter = !panel.x().empty() && panel.x() != "step" &&
-                         panel.x() != "horizon";
-    const char* style = colored ? " using 1:2:3 with points pt 7 ps 0.6 palette"
-                        : scatter ? " using 1:2 with points pt 7 ps 0.6"
-                        : s.x_size() > 50 ? " using 1:2 with lines lw 2"
-                                          : " using 1:2 with linespoints lw 2";
+                         panel.x() != "horizon" && panel.x() != "rho";
+    const bool transient = absl::EndsWith(s.metric(), "_transient");
+    const char* style = colored && transient ? " using 1:2:3 with points pt 6 ps 1.0 palette"
+                        : colored            ? " using 1:2:3 with points pt 7 ps 0.6 palette"
+                        : scatter            ? " using 1:2 with points pt 7 ps 0.6"
+                        : s.x_size() > 50    ? " using 1:2 with lines lw 2"
+                                             : " using 1:2 with linespoints lw 2";
     const std::string title =
         s.metric() == panel.metric() ? s.run() : s.run() + " (" + s.metric() + ")";
     absl::StrAppend(&plots, plots.empty() ? "" : ", \\\n  ", name, style,
@@ -81,17 +86,24 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
   if (panel.envelope()) {
     for (const std::string& label : labels) {
       auto get = [&](const std::string& q) {
-        auto it = scalars.find(label + ".pooled_fit_" + q);
-        if (it == scalars.end()) it = scalars.find(label + ".fit_" + q);
+        auto it = scalars.find(label + "." + q);
         return it == scalars.end() ? std::nan("") : it->second;
       };
-      const double k0 = get("k0"), krho = get("krho"), rho = get("rho");
+      // The fitted envelope when rho is identified; otherwise the envelope
+      // at rho = 1, labelled as such.
+      const bool identified = get("rho_identified") == 1.0;
+      const double k0 = identified ? get("fit_k0") : get("env_rho1_k0");
+      const double krho = identified ? get("fit_krho") : get("env_rho1_krho");
+      const double rho = identified ? get("fit_rho") : 1.0;
       if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho)) continue;
+      const std::string title =
+          identified ? absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f", label, k0,
+                                       krho, rho)
+                     : absl::StrFormat("%s: rho not identified; rho=1 envelope K0=%.3g, "
+                                       "Krho=%.3g", label, k0, krho);
       absl::StrAppendFormat(
           &plots, "%s%.10g + %.10g * x**%.10g with lines lw 2 dt 2 lc rgb 'black' title %s",
-          plots.empty() ? "" : ", \\\n  ", k0, krho, rho,
-          Literal(absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f", label, k0,
-                                  krho, rho)));
+          plots.empty() ? "" : ", \\\n  ", k0, krho, rho, Literal(title));
     }
   }
   absl::StrAppend(body, "set title ", Literal(panel.title()), "\n");

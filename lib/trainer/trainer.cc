@@ -177,11 +177,22 @@ absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Dev
         absl::StrCat(*folder, "|tinyshakespeare"), [&] { return LoadTinyShakespeare(*folder); });
     if (!corpus.ok()) return corpus.status();
     GptConfig c;
+    c.context = n.context() > 0 ? n.context() : 64;
+    if (n.train_examples() > 0) {
+      // A prefix of the training text (a small corpus the model can nearly
+      // memorise, so the loss approaches its floor within a short run).
+      if (n.train_examples() < 2 * (c.context + 1)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "network.train_examples (%d characters) must hold two windows of context + 1 "
+            "(%d)", n.train_examples(), 2 * (c.context + 1)));
+      }
+      corpus->train = corpus->train.slice(0, 0, std::min<int64_t>(n.train_examples(),
+                                                                   corpus->train.size(0)));
+    }
     c.vocab = corpus->vocab_size();
     c.layers = n.layers() > 0 ? n.layers() : 4;
     c.heads = n.heads() > 0 ? n.heads() : 4;
     c.embedding = n.embedding() > 0 ? n.embedding() : 128;
-    c.context = n.context() > 0 ? n.context() : 64;
     c.dropout = n.dropout();
     if (c.embedding % c.heads != 0) {
       return absl::InvalidArgumentError(absl::StrFormat(
