@@ -8,12 +8,15 @@
 
 namespace warmup {
 
-// The instance f_T of the speed-up theorems (docs/theory.md), indexed by the
-// horizon T: f(w, y) = q(w) + h(y) with
+// The instance f_T of the speed-up statements (docs/theory.md, R-Theorems 3
+// and 4), indexed by the horizon T: f(w, y) = q(w) + h(y) with
 //   q(w) = sum_i lambda_i w_i^2 / 2, lambda_i log-spaced from k0 down to
-//   k0 * min_eig_ratio, every w_i(0) equal and q(w(0)) = q0. The initial
-//   error then has equal weight per decade of curvature, so GD with step eta
-//   leaves q(w_T) ~ q0 / (eta k0 T ln(1/min_eig_ratio)): a sublinear rate.
+//   r k0 (r = min_eig_ratio), every w_i(0) equal and q(w(0)) = q0. The
+//   weight lambda_i w_i^2 / 2 of coordinate i is then proportional to
+//   lambda_i, and GD with a step that settles at eta leaves
+//   q(w_T) ~ q0 / (2 eta k0 (1 - r) T) for 1 << eta k0 T << 1 / r: a
+//   sublinear rate (held to a run at T = 10^4 by
+//   //tests/claims:speedup_rate_test).
 //   h(y) = the cosh block (k0, k1), started at y_0 where its largest stable
 //   step eta_bar(y_0) satisfies eta_bar k0 T = beta.
 // Coordinates: w in [0, dim), y last. (1, k0, k1)-smooth.
@@ -30,7 +33,8 @@ class SpeedupInstance : public Objective {
   GapSmoothness Smoothness() const override {
     return GapSmoothness{1.0, block_.k0, block_.k1};
   }
-  // y_0, eta_bar(y_0), q0 and h(y_0), for the lower-bound claims.
+  // y_0, eta_bar(y_0), q0 and h(y_0), for the lower-bound claims
+  // (R-Proposition 2).
   double InitialY() const { return y0_; }
   double LargestStableStepAtInit() const;
   double InitialQ() const { return q0_; }

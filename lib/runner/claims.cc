@@ -1,7 +1,10 @@
 #include "lib/runner/claims.h"
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,7 +36,43 @@ bool Holds(spec::Claim::Op op, double v, double t, double tol) {
   }
 }
 
+bool Applies(const spec::Claim& c, const std::string& tier) {
+  return c.tiers().empty() ||
+         std::find(c.tiers().begin(), c.tiers().end(), tier) != c.tiers().end();
+}
+
+// Why a value cannot be compared: a non-finite operand, or a finite pair
+// whose ratio or difference is not finite (x / 0, x / inf is finite but rests
+// on an infinite operand and is caught by the first test). Empty when fine.
+std::string NonFiniteReason(const std::vector<std::pair<std::string, double>>& operands,
+                            double value) {
+  for (const auto& [name, v] : operands) {
+    if (!std::isfinite(v)) {
+      return absl::StrFormat("operand '%s' is %s, not a finite number", name,
+                             absl::StrCat(v));
+    }
+  }
+  if (!std::isfinite(value)) {
+    return absl::StrFormat("the claim's value is %s, not a finite number",
+                           absl::StrCat(value));
+  }
+  return "";
+}
+
 }  // namespace
+
+absl::Status CheckClaimsApply(const spec::Experiment& experiment,
+                              const std::string& tier) {
+  if (!experiment.include().empty()) return absl::OkStatus();  // parts check
+  for (const spec::Claim& c : experiment.claims()) {
+    if (Applies(c, tier)) return absl::OkStatus();
+  }
+  if (!experiment.no_claims_reason().empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s: no claim applies at tier '%s'; add claims for it or state why in "
+      "that tier's overrides (no_claims_reason)",
+      experiment.name(), tier));
+}
 
 absl::Status EvaluateClaims(const spec::Experiment& experiment,
                             const std::string& tier, spec::Result* result) {
@@ -52,20 +91,20 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
         absl::StrJoin(known, ", ")));
   };
   for (const spec::Claim& c : experiment.claims()) {
-    if (!c.tiers().empty() &&
-        std::find(c.tiers().begin(), c.tiers().end(), tier) == c.tiers().end()) {
-      continue;
-    }
+    if (!Applies(c, tier)) continue;
     double value = 0.0;
     if (absl::Status st = lookup(c.metric(), &value); !st.ok()) return st;
+    std::vector<std::pair<std::string, double>> operands = {{c.metric(), value}};
     if (!c.divided_by().empty()) {
       double den = 0.0;
       if (absl::Status st = lookup(c.divided_by(), &den); !st.ok()) return st;
+      operands.emplace_back(c.divided_by(), den);
       value = value / den;
     }
     if (!c.minus().empty()) {
       double sub = 0.0;
       if (absl::Status st = lookup(c.minus(), &sub); !st.ok()) return st;
+      operands.emplace_back(c.minus(), sub);
       value = value - sub;
     }
     spec::ClaimVerdict* v = result->add_claims();
@@ -76,6 +115,12 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
     v->set_tolerance(c.tolerance());
     v->set_pass(Holds(c.op(), value, c.threshold(), c.tolerance()));
     v->set_rationale(c.rationale());
+    // Non-finite values fail a claim: a run that never reached its target
+    // has steps_to_target = +inf, and inf in a ratio must not read as 0.
+    if (const std::string why = NonFiniteReason(operands, value); !why.empty()) {
+      v->set_pass(false);
+      v->set_failure(why);
+    }
     // A tuned baseline whose winner sits on its grid's edge is no optimum.
     for (const std::string& operand : {c.metric(), c.divided_by(), c.minus()}) {
       const auto dot = operand.find('.');

@@ -15,6 +15,12 @@ namespace warmup {
 absl::Status EvaluateClaims(const spec::Experiment& experiment,
                             const std::string& tier, spec::Result* result);
 
+// InvalidArgument when no claim of `experiment` applies at `tier` and the
+// tier states no no_claims_reason. Composites (include) are checked through
+// their parts. Runs before any work, so a long run cannot end unchecked.
+absl::Status CheckClaimsApply(const spec::Experiment& experiment,
+                              const std::string& tier);
+
 // "claim <id>: <value> <op> <threshold> PASS|FAIL".
 std::string ClaimLine(const spec::ClaimVerdict& verdict);
 

@@ -8,6 +8,7 @@
 #include "lib/io/result_files.h"
 #include "lib/plot/gnuplot.h"
 #include "lib/runner/claims.h"
+#include "lib/runner/speedup_sweep.h"
 #include "lib/runner/synthetic.h"
 #include "lib/spec/spec.h"
 
@@ -83,7 +84,8 @@ absl::StatusOr<spec::Result> RunExperiment(const spec::Experiment& e,
   spec::Result result;
   result.set_experiment(e.name());
   result.set_tier(context.tier);
-  absl::Status st;
+  absl::Status st = CheckClaimsApply(e, context.tier);
+  if (!st.ok()) return st;
   if (!e.include().empty()) {
     st = RunIncludes(e, context, &result);
   } else if (e.problem().has_network()) {

@@ -1,16 +1,21 @@
-// The speed-up sweep behind the speed-up table (docs/theory.md, Theorems 3
-// and 4): on the instance family f_T, the best-tuned constant step against
-// the theory warmup, for GD and for SGD, over a grid of horizons T.
+// The speed-up sweep behind the speed-up table (docs/theory.md, R-Theorems 3
+// and 4): on the instance family f_T, the constant step tuned for the final
+// gap against the theory warmup, for GD and SGD, over a grid of horizons T.
+#include "lib/runner/speedup_sweep.h"
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/optim/gradient_descent.h"
 #include "lib/problems/make_objective.h"
 #include "lib/problems/speedup_instance.h"
 #include "lib/runner/result_util.h"
-#include "lib/runner/synthetic.h"
 #include "lib/schedule/schedule.h"
 #include "lib/theory/warmup.h"
 
@@ -19,138 +24,249 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Mean final gap over seeds; a diverged run counts as +inf.
-double MeanFinalGap(const Objective& f, const spec::Schedule& schedule_spec,
-                    int64_t horizon, double init_curvature,
-                    const DescentOptions& base,
-                    const std::vector<int64_t>& seeds) {
-  double sum = 0.0;
-  for (int64_t seed : seeds) {
-    auto schedule = MakeSchedule(schedule_spec, horizon, init_curvature);
-    if (!schedule.ok()) return kInf;
-    DescentOptions o = base;
-    o.seed = static_cast<uint64_t>(seed);
-    const DescentTrace t = RunGradientDescent(f, **schedule, o);
-    sum += t.outcome == DescentOutcome::kDiverged ? kInf : t.final_gap;
+// One mode of the sweep: GD (no noise), SGD, or SGD under ABC noise.
+struct SweepMode {
+  std::string name;
+  GradientNoise noise;
+  std::vector<int64_t> seeds;
+};
+
+// Means over seeds of one schedule's run; a diverged run makes the final gap
+// +inf (a recorded outcome: the selection skips it).
+struct RunSummary {
+  double final_gap = 0.0;
+  double sum_lr = 0.0;
+  double min_grad_norm_sq = 0.0;
+};
+
+// The two sides at one horizon, and how the tuning went.
+struct HorizonOutcome {
+  int64_t horizon = 0;
+  RunSummary constant, theory;
+  double constant_multiple = 0.0;  // of eta_bar(y_0)
+  double theory_cap = 0.0;         // max_lr * K0; 0: no cap
+  bool constant_at_grid_edge = false;
+  int lower_bound_violations = 0;  // GD only (R-Proposition 2)
+};
+
+// The three ratios, each oriented so that > 1 favours the theory warmup.
+struct Ratios {
+  double gap, step_sum, grad_norm;
+};
+
+// NaN for all three when either side diverged at every grid point (its gap
+// is +inf): its step sum and gradient norm then describe no usable run.
+Ratios RatiosOf(const HorizonOutcome& h) {
+  if (!std::isfinite(h.constant.final_gap) || !std::isfinite(h.theory.final_gap)) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return {nan, nan, nan};
   }
-  return sum / static_cast<double>(seeds.size());
+  return {h.constant.final_gap / h.theory.final_gap,
+          h.theory.sum_lr / h.constant.sum_lr,
+          h.constant.min_grad_norm_sq / h.theory.min_grad_norm_sq};
 }
 
 std::string Num(double v) { return absl::StrFormat("%.4g", v); }
 
-}  // namespace
-
-absl::Status RunSpeedupSweep(const spec::Experiment& e, spec::Result* result) {
-  const spec::Sweep& sweep = e.sweep();
+absl::Status CheckSweep(const spec::Experiment& e) {
   if (e.problem().kind_case() != spec::Problem::kSpeedupInstance) {
     return absl::InvalidArgumentError(
         "sweep: needs problem.speedup_instance (the instance family f_T)");
   }
-  if (sweep.constant_grid().empty()) {
+  if (e.sweep().constant_grid().empty()) {
     return absl::InvalidArgumentError("sweep.constant_grid: must not be empty");
   }
-  std::vector<spec::Schedule> theory;
   for (const spec::Schedule& s : e.schedules()) {
-    if (s.has_theory_warmup()) theory.push_back(s);
+    if (s.has_theory_warmup()) return absl::OkStatus();
   }
-  if (theory.empty()) {
-    return absl::InvalidArgumentError(
-        "sweep: needs a theory_warmup schedule among the schedules");
-  }
-  std::vector<double> caps(sweep.cap_grid().begin(), sweep.cap_grid().end());
-  if (caps.empty()) caps.push_back(0.0);
+  return absl::InvalidArgumentError(
+      "sweep: needs a theory_warmup schedule among the schedules");
+}
+
+// GD on one seed (it is deterministic); SGD with the problem's noise on every
+// seed; SGD with the sweep's ABC noise when it is set.
+std::vector<SweepMode> Modes(const spec::Experiment& e) {
   std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
   if (seeds.empty()) seeds.push_back(0);
+  std::vector<SweepMode> modes = {{"gd", {}, {seeds.front()}}};
+  const spec::Noise& n = e.problem().noise();
+  if (n.sigma() > 0 || n.a() > 0) modes.push_back({"sgd", {n.sigma(), n.a()}, seeds});
+  const spec::Noise& abc = e.sweep().abc_noise();
+  if (abc.sigma() > 0 || abc.a() > 0) {
+    modes.push_back({"sgd_abc", {abc.sigma(), abc.a()}, seeds});
+  }
+  return modes;
+}
 
+absl::StatusOr<RunSummary> MeanRun(const Objective& f,
+                                   const spec::Schedule& schedule_spec,
+                                   int64_t horizon, double init_curvature,
+                                   const DescentOptions& base,
+                                   const std::vector<int64_t>& seeds) {
+  RunSummary mean;
+  const double n = static_cast<double>(seeds.size());
+  for (int64_t seed : seeds) {
+    auto schedule = MakeSchedule(schedule_spec, horizon, init_curvature);
+    if (!schedule.ok()) return schedule.status();
+    DescentOptions o = base;
+    o.seed = static_cast<uint64_t>(seed);
+    const DescentTrace t = RunGradientDescent(f, **schedule, o);
+    const bool diverged = t.outcome == DescentOutcome::kDiverged;
+    mean.final_gap += (diverged ? kInf : t.final_gap) / n;
+    mean.sum_lr += t.sum_lr / n;
+    mean.min_grad_norm_sq += t.min_grad_norm_sq / n;
+  }
+  return mean;
+}
+
+// Both sides at one horizon: the constant tuned over multiples of
+// eta_bar(y_0), the theory warmup tuned over caps, each by its final gap.
+absl::StatusOr<HorizonOutcome> RunHorizon(const spec::Experiment& e,
+                                          const SweepMode& mode, int64_t horizon) {
+  auto objective = MakeObjective(e.problem(), horizon);
+  if (!objective.ok()) return objective.status();
+  const auto& f = static_cast<const SpeedupInstance&>(**objective);
+  const double init_curvature = f.HessianNorm(f.InitialPoint());
+  const double k0 = e.problem().speedup_instance().k0();
+  const double beta = e.problem().speedup_instance().beta();
+  DescentOptions base;
+  base.iterations = horizon;
+  base.record_every = 0;
+  base.divergence_factor = e.optimizer().divergence_factor() > 0
+                               ? e.optimizer().divergence_factor()
+                               : 1e8;
+  base.noise = mode.noise;
+
+  HorizonOutcome out;
+  out.horizon = horizon;
+  out.constant.final_gap = out.theory.final_gap = kInf;
+  // R-Proposition 2: stable constants keep q >= q0 exp(-2 beta / (1 - beta /
+  // T)), unstable ones keep h >= h(y_0).
+  const double bound = std::min(
+      f.InitialQ() * std::exp(-2.0 * beta / (1.0 - beta / horizon)), f.InitialH());
+  const auto& grid = e.sweep().constant_grid();
+  for (double m : grid) {
+    spec::Schedule c;
+    c.set_label("constant");
+    c.mutable_constant()->set_lr(m * f.LargestStableStepAtInit());
+    absl::StatusOr<RunSummary> run =
+        MeanRun(f, c, horizon, init_curvature, base, mode.seeds);
+    if (!run.ok()) return run.status();
+    if (mode.name == "gd" && run->final_gap < bound) ++out.lower_bound_violations;
+    if (run->final_gap < out.constant.final_gap) {
+      out.constant = *run;
+      out.constant_multiple = m;
+    }
+  }
+  const auto [lo, hi] = std::minmax_element(grid.begin(), grid.end());
+  out.constant_at_grid_edge =
+      grid.size() > 1 && (out.constant_multiple == *lo || out.constant_multiple == *hi);
+
+  std::vector<double> caps(e.sweep().cap_grid().begin(), e.sweep().cap_grid().end());
+  if (caps.empty()) caps.push_back(0.0);
+  for (const spec::Schedule& t : e.schedules()) {
+    if (!t.has_theory_warmup()) continue;
+    for (double cap : caps) {
+      spec::Schedule s = t;
+      if (cap > 0) s.mutable_theory_warmup()->set_max_lr(cap / k0);
+      absl::StatusOr<RunSummary> run =
+          MeanRun(f, s, horizon, init_curvature, base, mode.seeds);
+      if (!run.ok()) return run.status();
+      if (run->final_gap < out.theory.final_gap) {
+        out.theory = *run;
+        out.theory_cap = cap;
+      }
+    }
+  }
+  return out;
+}
+
+spec::Table* NewTable(spec::Result* result) {
   spec::Table* table = result->add_tables();
   table->set_name("speedup");
   for (const char* c : {"method", "T", "best_constant_gap", "constant_multiple",
-                        "theory_gap", "theory_cap", "ratio"}) {
+                        "theory_gap", "theory_cap", "gap_ratio", "step_sum_ratio",
+                        "grad_norm_ratio"}) {
     table->add_columns(c);
   }
-  const double k0 = e.problem().speedup_instance().k0();
-  const double beta = e.problem().speedup_instance().beta();
-  const bool sgd = e.problem().noise().sigma() > 0 || e.problem().noise().a() > 0;
-  std::vector<std::string> modes = {"gd"};
-  if (sgd) modes.push_back("sgd");
+  return table;
+}
+
+void AddRow(spec::Table* table, const std::vector<std::string>& cells) {
+  auto* row = table->add_rows();
+  for (const std::string& cell : cells) row->add_cells(cell);
+}
+
+// Fits one ratio's slope. The scalar <mode>.<metric>_slope is NaN when any
+// horizon's ratio is missing (non-finite or non-positive), so that a claim on
+// it fails; <mode>.<metric>_slope_horizons says how many it rests on.
+std::string RecordSlope(const std::string& mode, const std::string& metric,
+                        const std::vector<double>& horizons,
+                        const std::vector<double>& ratios, spec::Result* result) {
+  const LogLogFit fit = FitLogLog(horizons, ratios);
+  const std::string name = absl::StrCat(mode, ".", metric, "_slope");
+  AddScalar(name, fit.missing == 0 ? fit.slope : std::nan(""), result);
+  AddScalar(name + "_horizons", fit.points, result);
+  AddScalar(name + "_missing_horizons", fit.missing, result);
+  std::string cell = absl::StrFormat("%.3f", fit.slope);
+  if (fit.missing > 0) {
+    absl::StrAppendFormat(&cell, " (%d of %d horizons)", fit.points,
+                          fit.points + fit.missing);
+  }
+  return cell;
+}
+
+// One mode's rows, per-horizon scalars, slopes and series.
+void RecordMode(const SweepMode& mode, const std::vector<HorizonOutcome>& outcomes,
+                spec::Table* table, spec::Result* result) {
+  std::vector<double> horizons, gap, step_sum, grad, const_gaps, theory_gaps;
+  int edges = 0;
+  for (const HorizonOutcome& h : outcomes) {
+    const Ratios r = RatiosOf(h);
+    horizons.push_back(static_cast<double>(h.horizon));
+    gap.push_back(r.gap);
+    step_sum.push_back(r.step_sum);
+    grad.push_back(r.grad_norm);
+    const_gaps.push_back(h.constant.final_gap);
+    theory_gaps.push_back(h.theory.final_gap);
+    edges += h.constant_at_grid_edge ? 1 : 0;
+    const std::string t = absl::StrCat("_T", h.horizon);
+    AddScalar(absl::StrCat(mode.name, ".gap_ratio", t), r.gap, result);
+    AddScalar(absl::StrCat(mode.name, ".step_sum_ratio", t), r.step_sum, result);
+    AddScalar(absl::StrCat(mode.name, ".grad_norm_ratio", t), r.grad_norm, result);
+    AddRow(table, {mode.name, absl::StrCat(h.horizon), Num(h.constant.final_gap),
+                   Num(h.constant_multiple), Num(h.theory.final_gap),
+                   h.theory_cap > 0 ? Num(h.theory_cap) : std::string("none"),
+                   Num(r.gap), Num(r.step_sum), Num(r.grad_norm)});
+  }
+  AddRow(table, {mode.name, "slope", "", "", "", "",
+                 RecordSlope(mode.name, "gap", horizons, gap, result),
+                 RecordSlope(mode.name, "step_sum", horizons, step_sum, result),
+                 RecordSlope(mode.name, "grad_norm", horizons, grad, result)});
+  AddScalar(mode.name + ".constant_at_grid_edge_horizons", edges, result);
+  AddSeries(mode.name, "speedup", "horizon", horizons, gap, result);
+  AddSeries(mode.name + "_step_sum", "speedup", "horizon", horizons, step_sum, result);
+  AddSeries(mode.name + "_grad_norm", "speedup", "horizon", horizons, grad, result);
+  AddSeries(mode.name + "/best_constant", "gap", "horizon", horizons, const_gaps, result);
+  AddSeries(mode.name + "/theory_warmup", "gap", "horizon", horizons, theory_gaps,
+            result);
+}
+
+}  // namespace
+
+absl::Status RunSpeedupSweep(const spec::Experiment& e, spec::Result* result) {
+  if (absl::Status st = CheckSweep(e); !st.ok()) return st;
+  spec::Table* table = NewTable(result);
   int violations = 0;
-  for (const std::string& mode : modes) {
-    std::vector<double> horizons, ratios, const_gaps, theory_gaps;
-    const std::vector<int64_t> mode_seeds =
-        mode == "gd" ? std::vector<int64_t>{seeds.front()} : seeds;
-    for (int64_t horizon : sweep.horizons()) {
-      auto objective = MakeObjective(e.problem(), horizon);
-      if (!objective.ok()) return objective.status();
-      const auto& f = static_cast<const SpeedupInstance&>(**objective);
-      const double init_curvature = f.HessianNorm(f.InitialPoint());
-      DescentOptions base;
-      base.iterations = horizon;
-      base.record_every = 0;
-      base.divergence_factor = e.optimizer().divergence_factor() > 0
-                                   ? e.optimizer().divergence_factor()
-                                   : 1e8;
-      if (mode == "sgd") {
-        base.noise = {e.problem().noise().sigma(), e.problem().noise().a()};
-      }
-      // Lower bound for constant steps (Proposition 2): stable ones keep
-      // q >= q0 exp(-2 beta / (1 - beta / T)), unstable ones keep h >= h(y0).
-      const double bound =
-          std::min(f.InitialQ() * std::exp(-2.0 * beta / (1.0 - beta / horizon)),
-                   f.InitialH());
-      double best_const = kInf, best_multiple = 0.0;
-      for (double m : sweep.constant_grid()) {
-        spec::Schedule c;
-        c.set_label("constant");
-        c.mutable_constant()->set_lr(m * f.LargestStableStepAtInit());
-        const double gap =
-            MeanFinalGap(f, c, horizon, init_curvature, base, mode_seeds);
-        if (mode == "gd" && gap < bound) ++violations;
-        if (gap < best_const) {
-          best_const = gap;
-          best_multiple = m;
-        }
-      }
-      double best_theory = kInf, best_cap = 0.0;
-      for (const spec::Schedule& t : theory) {
-        for (double cap : caps) {
-          spec::Schedule s = t;
-          if (cap > 0) s.mutable_theory_warmup()->set_max_lr(cap / k0);
-          const double gap =
-              MeanFinalGap(f, s, horizon, init_curvature, base, mode_seeds);
-          if (gap < best_theory) {
-            best_theory = gap;
-            best_cap = cap;
-          }
-        }
-      }
-      const double ratio = best_const / best_theory;
-      horizons.push_back(static_cast<double>(horizon));
-      ratios.push_back(ratio);
-      const_gaps.push_back(best_const);
-      theory_gaps.push_back(best_theory);
-      AddScalar(absl::StrCat(mode, ".ratio_T", horizon), ratio, result);
-      auto* row = table->add_rows();
-      for (const std::string& cell :
-           {mode, absl::StrCat(horizon), Num(best_const), Num(best_multiple),
-            Num(best_theory), best_cap > 0 ? Num(best_cap) : std::string("none"),
-            Num(ratio)}) {
-        row->add_cells(cell);
-      }
+  for (const SweepMode& mode : Modes(e)) {
+    std::vector<HorizonOutcome> outcomes;
+    for (int64_t horizon : e.sweep().horizons()) {
+      absl::StatusOr<HorizonOutcome> h = RunHorizon(e, mode, horizon);
+      if (!h.ok()) return h.status();
+      violations += h->lower_bound_violations;
+      outcomes.push_back(*std::move(h));
     }
-    const double slope = LogLogSlope(horizons, ratios);
-    AddScalar(absl::StrCat(mode, ".slope"), slope, result);
-    auto* row = table->add_rows();
-    for (const std::string& cell :
-         {mode, std::string("slope"), std::string(""), std::string(""),
-          std::string(""), std::string(""), absl::StrFormat("%.3f", slope)}) {
-      row->add_cells(cell);
-    }
-    for (auto [metric, run, ys] :
-         {std::make_tuple("speedup", mode, &ratios),
-          std::make_tuple("gap", mode + "/best_constant", &const_gaps),
-          std::make_tuple("gap", mode + "/theory_warmup", &theory_gaps)}) {
-      AddSeries(run, metric, "horizon", horizons, *ys, result);
-    }
+    RecordMode(mode, outcomes, table, result);
   }
   AddScalar("gd.lower_bound_violations", violations, result);
   return absl::OkStatus();

@@ -6,11 +6,10 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "lib/optim/gradient_descent.h"
 #include "lib/problems/make_objective.h"
-#include "lib/problems/speedup_instance.h"
 #include "lib/runner/result_util.h"
+#include "lib/runner/tuning.h"
 #include "lib/schedule/schedule.h"
 #include "lib/theory/warmup.h"
 
@@ -66,6 +65,83 @@ spec::RunOutcome::Outcome ToProto(DescentOutcome o) {
   }
 }
 
+// One run of `schedule_spec` from the objective's initial point.
+absl::StatusOr<DescentTrace> RunSchedule(const spec::Experiment& e,
+                                         const Objective& f,
+                                         const spec::Schedule& schedule_spec,
+                                         double init_curvature,
+                                         const DescentOptions& options) {
+  auto schedule = MakeSchedule(schedule_spec, e.iterations(), init_curvature);
+  if (!schedule.ok()) return schedule.status();
+  return RunGradientDescent(f, **schedule, options);
+}
+
+// Runs every grid point of a tuned baseline with the method's budget and
+// stopping rule (same iterations, target and divergence rule; nothing
+// recorded), records the "tuning" table and scalars, and returns the winner
+// as an ordinary schedule. MONOTONE counts a point as monotone when its gap
+// never increased beyond the loop's 1e-13 relative rounding allowance.
+absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e,
+                                            const Objective& f,
+                                            const spec::TunedBaseline& b,
+                                            double init_curvature,
+                                            spec::Result* result) {
+  const std::vector<spec::Schedule> grid = TuningGrid(b);
+  const bool noisy = e.optimizer().kind() == spec::Optimizer::SGD;
+  std::vector<TuningTrial> trials;
+  for (const spec::Schedule& point : grid) {
+    TuningTrial trial;
+    trial.monotone = true;
+    for (int64_t seed : Seeds(e)) {
+      DescentOptions o = OptionsFor(e, e.iterations(), noisy, seed);
+      o.record_every = 0;
+      o.record_smoothness = false;
+      absl::StatusOr<DescentTrace> t = RunSchedule(e, f, point, init_curvature, o);
+      if (!t.ok()) return t.status();
+      const double score = b.objective() == "steps_to_target"
+                               ? (t->steps_to_target >= 0
+                                      ? static_cast<double>(t->steps_to_target)
+                                      : kInf)
+                               : t->final_gap;
+      trial.score += score / static_cast<double>(Seeds(e).size());
+      trial.diverged = trial.diverged || t->outcome == DescentOutcome::kDiverged;
+      trial.monotone = trial.monotone && t->gap_increases == 0;
+    }
+    trials.push_back(trial);
+  }
+  const TuningSelection selection = SelectWinner(b, grid, trials);
+  RecordTuning(b, grid, trials, selection, result);
+  return WinningSchedule(b, grid, selection);
+}
+
+// Records one run's series, scalars and outcome; adds its scalars to `mean`.
+void RecordRun(const spec::Experiment& e, const std::string& run,
+               const DescentTrace& trace, double seconds, bool per_seed,
+               std::map<std::string, double>* mean, double seeds,
+               spec::Result* result) {
+  const spec::Record& rec = e.record();
+  if (rec.loss()) AddSeries(run, "loss", "step", trace.step, trace.loss, result);
+  if (rec.gap()) AddSeries(run, "gap", "step", trace.step, trace.gap, result);
+  if (rec.lr()) AddSeries(run, "lr", "step", trace.step, trace.lr, result);
+  if (rec.grad_norm()) {
+    AddSeries(run, "grad_norm", "step", trace.step, trace.grad_norm, result);
+  }
+  if (rec.smoothness()) {
+    AddSeries(run, "smoothness", "step", trace.step, trace.smoothness, result);
+    AddSeries(run, "smoothness", "gap", trace.gap, trace.smoothness, result);
+  }
+  for (const auto& [name, value] : RunScalars(trace)) {
+    if (per_seed) AddScalar(absl::StrCat(run, ".", name), value, result);
+    (*mean)[name] += value / seeds;
+  }
+  spec::RunOutcome* outcome = result->add_runs();
+  outcome->set_run(run);
+  outcome->set_outcome(ToProto(trace.outcome));
+  outcome->set_steps(trace.steps_run);
+  outcome->set_final_gap(trace.final_gap);
+  outcome->set_seconds(seconds);
+}
+
 }  // namespace
 
 absl::Status RunSyntheticExperiment(const spec::Experiment& e,
@@ -83,43 +159,33 @@ absl::Status RunSyntheticExperiment(const spec::Experiment& e,
   AddScalar("problem.krho", s.krho, result);
   AddScalar("problem.rho", s.rho, result);
 
+  // The spec's schedules, then each tuned baseline's winner under its label.
+  std::vector<spec::Schedule> schedules(e.schedules().begin(), e.schedules().end());
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    absl::StatusOr<spec::Schedule> winner =
+        TuneBaseline(e, f, b, init_curvature, result);
+    if (!winner.ok()) return winner.status();
+    schedules.push_back(*std::move(winner));
+  }
+
   const std::vector<int64_t> seeds = Seeds(e);
   const bool noisy = e.optimizer().kind() == spec::Optimizer::SGD;
-  for (const spec::Schedule& schedule_spec : e.schedules()) {
+  for (const spec::Schedule& schedule_spec : schedules) {
     std::map<std::string, double> mean;
     for (int64_t seed : seeds) {
-      auto schedule = MakeSchedule(schedule_spec, e.iterations(), init_curvature);
-      if (!schedule.ok()) return schedule.status();
       const auto start = std::chrono::steady_clock::now();
-      const DescentTrace trace = RunGradientDescent(
-          f, **schedule, OptionsFor(e, e.iterations(), noisy, seed));
+      absl::StatusOr<DescentTrace> trace = RunSchedule(
+          e, f, schedule_spec, init_curvature,
+          OptionsFor(e, e.iterations(), noisy, seed));
+      if (!trace.ok()) return trace.status();
       const double seconds = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
       const std::string run =
           seeds.size() > 1 ? absl::StrCat(schedule_spec.label(), "/seed", seed)
                            : schedule_spec.label();
-      const spec::Record& rec = e.record();
-      if (rec.loss()) AddSeries(run, "loss", "step", trace.step, trace.loss, result);
-      if (rec.gap()) AddSeries(run, "gap", "step", trace.step, trace.gap, result);
-      if (rec.lr()) AddSeries(run, "lr", "step", trace.step, trace.lr, result);
-      if (rec.grad_norm()) {
-        AddSeries(run, "grad_norm", "step", trace.step, trace.grad_norm, result);
-      }
-      if (rec.smoothness()) {
-        AddSeries(run, "smoothness", "step", trace.step, trace.smoothness, result);
-        AddSeries(run, "smoothness", "gap", trace.gap, trace.smoothness, result);
-      }
-      for (const auto& [name, value] : RunScalars(trace)) {
-        if (seeds.size() > 1) AddScalar(absl::StrCat(run, ".", name), value, result);
-        mean[name] += value / seeds.size();
-      }
-      spec::RunOutcome* outcome = result->add_runs();
-      outcome->set_run(run);
-      outcome->set_outcome(ToProto(trace.outcome));
-      outcome->set_steps(trace.steps_run);
-      outcome->set_final_gap(trace.final_gap);
-      outcome->set_seconds(seconds);
+      RecordRun(e, run, *trace, seconds, seeds.size() > 1, &mean,
+                static_cast<double>(seeds.size()), result);
     }
     // With several seeds, "<label>.<quantity>" is the mean over seeds.
     for (const auto& [name, value] : mean) {

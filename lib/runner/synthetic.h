@@ -13,12 +13,6 @@ namespace warmup {
 absl::Status RunSyntheticExperiment(const spec::Experiment& experiment,
                                     spec::Result* result);
 
-// The speed-up sweep (experiment.sweep): for each horizon T, GD and SGD on
-// f_T with the best-tuned constant step against the theory warmup. Adds the
-// ratio series, the fitted log-log slopes and the "speedup" table.
-absl::Status RunSpeedupSweep(const spec::Experiment& experiment,
-                             spec::Result* result);
-
 }  // namespace warmup
 
 #endif  // WARMUP_LIB_RUNNER_SYNTHETIC_H_

@@ -87,6 +87,9 @@ bool SatisfiesGradientSmoothness(const GradientSmoothness& s,
 }
 
 GapSmoothness GapSmoothnessFromGradient(const GradientSmoothness& s) {
+  // rho = 0: ||H|| <= L0 + Lrho everywhere, globally smooth. Definition 1
+  // needs rho > 0, and with Krho = 0 any rho states the same bound.
+  if (s.rho == 0.0) return GapSmoothness{1.0, s.l0 + s.lrho, 0.0};
   const double alpha = s.rho / (2.0 - s.rho);
   const double mixed = ScaledPower(s.lrho, 4.0 * s.l0, s.rho / 2.0);
   GapSmoothness out;

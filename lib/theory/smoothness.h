@@ -46,6 +46,8 @@ bool SatisfiesGradientSmoothness(const GradientSmoothness& s,
 // alpha = rho / (2 - rho),
 //   K0     = L0 + Lrho (4 L0)^(rho/2),
 //   Kalpha = Lrho (4 L0)^(rho/2) + Lrho^(2/(2-rho)) 2^((rho+2) alpha).
+// At rho = 0 (alpha = 0, which Definition 1 excludes) it returns the
+// equivalent global bound K0 = L0 + Lrho, Krho = 0, rho = 1.
 GapSmoothness GapSmoothnessFromGradient(const GradientSmoothness& s);
 
 // The self-bounding step of Lemma 1: ||grad f||^2 <= 2 (L0 + Lrho 2^rho

@@ -80,10 +80,10 @@ TEST(Lemma1Test, ConstantsForRhoOne) {
 }
 
 TEST(Lemma1Test, RhoZeroIsLSmoothness) {
+  // ||H|| <= L0 + Lrho = 3 everywhere: K0 = 3, Krho = 0 (rho is immaterial).
   const GapSmoothness k = GapSmoothnessFromGradient(GradientSmoothness{0.0, 2.0, 1.0});
-  EXPECT_DOUBLE_EQ(k.rho, 0.0);
-  // ||H|| <= L0 + L_0-term: K0 + Kalpha = L0 + 2 Lrho + Lrho = 2 + 3.
-  EXPECT_DOUBLE_EQ(k.k0 + k.krho, 5.0);
+  EXPECT_DOUBLE_EQ(k.k0, 3.0);
+  EXPECT_DOUBLE_EQ(k.krho, 0.0);
 }
 
 TEST(DescentTest, GuaranteedDecreaseAtLeastHalfEtaGradSq) {
@@ -99,6 +99,18 @@ TEST(LogLogSlopeTest, RecoversExponentAndSkipsBadPairs) {
   y.back() = std::nan("");
   EXPECT_NEAR(LogLogSlope(x, y), 0.5, 1e-12);
   EXPECT_TRUE(std::isnan(LogLogSlope({1.0}, {1.0})));
+  // The fit says how many pairs it rests on and how many it left out.
+  const LogLogFit fit = FitLogLog(x, y);
+  EXPECT_EQ(fit.points, 4);
+  EXPECT_EQ(fit.missing, 2);
+  EXPECT_EQ(FitLogLog({1, 10}, {1, std::numeric_limits<double>::infinity()}).missing, 1);
+}
+
+TEST(Lemma1Test, RhoZeroGivesAValidGlobalBound) {
+  const GapSmoothness k = GapSmoothnessFromGradient(GradientSmoothness{0.0, 1.0, 2.0});
+  EXPECT_TRUE(Validate(k).ok()) << Validate(k);
+  EXPECT_DOUBLE_EQ(CurvatureBound(k, 0.0), 3.0);
+  EXPECT_DOUBLE_EQ(CurvatureBound(k, 1e6), 3.0);
 }
 
 TEST(GradientNormBoundTest, TwoGapOverSum) {

@@ -1,5 +1,6 @@
 #include "lib/theory/warmup.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -26,12 +27,15 @@ double GradientNormBound(double initial_gap, const std::vector<double>& etas) {
   return 2.0 * initial_gap / sum;
 }
 
-double LogLogSlope(const std::vector<double>& x, const std::vector<double>& y) {
+LogLogFit FitLogLog(const std::vector<double>& x, const std::vector<double>& y) {
+  LogLogFit fit;
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
   int n = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+  const size_t pairs = std::min(x.size(), y.size());
+  for (size_t i = 0; i < pairs; ++i) {
     if (!(x[i] > 0) || !(y[i] > 0) || !std::isfinite(x[i]) ||
         !std::isfinite(y[i])) {
+      ++fit.missing;
       continue;
     }
     const double lx = std::log(x[i]), ly = std::log(y[i]);
@@ -41,10 +45,14 @@ double LogLogSlope(const std::vector<double>& x, const std::vector<double>& y) {
     sxy += lx * ly;
     ++n;
   }
-  if (n < 2) return std::nan("");
+  fit.points = n;
   const double den = n * sxx - sx * sx;
-  if (den == 0.0) return std::nan("");
-  return (n * sxy - sx * sy) / den;
+  fit.slope = n < 2 || den == 0.0 ? std::nan("") : (n * sxy - sx * sy) / den;
+  return fit;
+}
+
+double LogLogSlope(const std::vector<double>& x, const std::vector<double>& y) {
+  return FitLogLog(x, y).slope;
 }
 
 }  // namespace warmup

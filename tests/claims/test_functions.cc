@@ -55,31 +55,75 @@ double BarrierSecond(const double* q, double w) {
   return q[0] * std::pow(1 - w, -q[0] - 1);
 }
 
+// s (w^2 - a^2)^2.  params: s, a. Nonconvex (f'' < 0 for |w| < a / sqrt 3).
+double WellValue(const double* q, double w) {
+  const double d = w * w - q[1] * q[1];
+  return q[0] * d * d;
+}
+double WellDerivative(const double* q, double w) {
+  return 4 * q[0] * w * (w * w - q[1] * q[1]);
+}
+double WellSecond(const double* q, double w) {
+  return q[0] * (12 * w * w - 4 * q[1] * q[1]);
+}
+// (a / b^2)(cosh(b w) - 1) + c (1 - cos(omega w)).  params: a, b, c, omega.
+double WavyCoshValue(const double* q, double w) {
+  const double s = std::sinh(0.5 * q[1] * w), t = std::sin(0.5 * q[3] * w);
+  return q[0] / (q[1] * q[1]) * 2 * s * s + 2 * q[2] * t * t;
+}
+double WavyCoshDerivative(const double* q, double w) {
+  return q[0] / q[1] * std::sinh(q[1] * w) + q[2] * q[3] * std::sin(q[3] * w);
+}
+double WavyCoshSecond(const double* q, double w) {
+  return q[0] * std::cosh(q[1] * w) + q[2] * q[3] * q[3] * std::cos(q[3] * w);
+}
+
 }  // namespace
 
 GradientFamilyFunction RandomGradientFamilyFunction(std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   GradientFamilyFunction f;
-  switch (rng() % 3) {
+  switch (rng() % 5) {
     case 0: {
       // rho in (0, 1): p = (2 - rho) / (1 - rho), Lrho = p (p - 1) / p^rho.
       const double rho = 0.05 + 0.9 * u(rng);
       const double p = (2 - rho) / (1 - rho);
       const double k0 = std::exp(-3 + 6 * u(rng));
       f = {"power", {rho, k0, p * (p - 1) / std::pow(p, rho)}, PowValue,
-           PowDerivative, PowSecond, {k0, p, 0}, -3, 3};
+           PowDerivative, PowSecond, {k0, p, 0, 0}, -3, 3};
       break;
     }
     case 1: {
       const double a = std::exp(-3 + 6 * u(rng)), b = std::exp(-2 + 4 * u(rng));
       f = {"cosh", {1.0, a, b}, CoshValue, CoshDerivative, CoshSecond,
-           {a, b, 0}, -8 / b, 8 / b};
+           {a, b, 0, 0}, -8 / b, 8 / b};
+      break;
+    }
+    case 2: {
+      const double k = 1.05 + 8 * u(rng);  // rho = 1 + 1/k in (1.11, 1.95)
+      f = {"barrier", {1 + 1 / k, 0.0, k}, BarrierValue, BarrierDerivative,
+           BarrierSecond, {k, 0, 0, 0}, -20, 0.95};
+      break;
+    }
+    case 3: {
+      // With w = a v: |f''| <= 44 s a^2 for |v| < 2; for |v| >= 2,
+      // |f'| >= 3 s a^3 |v|^3, so |f''| <= 12 s a^2 v^2
+      // <= 12 s^(1/3) 3^(-2/3) |f'|^(2/3): (2/3, 44 s a^2, 12 s^(1/3) / 3^(2/3)).
+      const double s = std::exp(-2 + 4 * u(rng)), a = std::exp(-1 + 2 * u(rng));
+      f = {"double_well",
+           {2.0 / 3.0, 44 * s * a * a, 12 * std::cbrt(s) / std::cbrt(9.0)},
+           WellValue, WellDerivative, WellSecond, {s, a, 0, 0}, -3 * a, 3 * a};
       break;
     }
     default: {
-      const double k = 1.05 + 8 * u(rng);  // rho = 1 + 1/k in (1.11, 1.95)
-      f = {"barrier", {1 + 1 / k, 0.0, k}, BarrierValue, BarrierDerivative,
-           BarrierSecond, {k, 0, 0}, -20, 0.95};
+      // |f''| <= a cosh(bw) + c omega^2 <= a + c omega^2 + a |sinh(bw)| and
+      // a |sinh(bw)| = b |(a/b) sinh(bw)| <= b (|f'| + c omega):
+      // (1, a + c omega^2 + b c omega, b). Nonconvex when c omega^2 > a.
+      const double a = std::exp(-2 + 2 * u(rng)), b = std::exp(-1 + 2 * u(rng));
+      const double omega = std::exp(1 + 2 * u(rng)), c = 2 * a / (omega * omega);
+      f = {"wavy_cosh", {1.0, a + c * omega * omega + b * c * omega, b},
+           WavyCoshValue, WavyCoshDerivative, WavyCoshSecond, {a, b, c, omega},
+           -8 / b, 8 / b};
       break;
     }
   }

@@ -41,13 +41,16 @@ struct GradientFamilyFunction {
   double (*value)(const double* params, double w);
   double (*derivative)(const double* params, double w);
   double (*second)(const double* params, double w);
-  double params[3];
+  double params[4];
   double lo, hi;  // sampling interval for w
 };
 
-// Draws a random member of the three gradient-norm families of
+// Draws a random member of the five gradient-norm families of
 // docs/theory.md (Lemma 1): k0 w^2/2 + |w|^p (rho < 1), scaled cosh
-// (rho = 1), (1 - w)^(1-k) / (k - 1) on w < 1 (1 < rho < 2).
+// (rho = 1), (1 - w)^(1-k) / (k - 1) on w < 1 (1 < rho < 2), and two
+// nonconvex ones: the double well s (w^2 - a^2)^2 (rho = 2/3) and the
+// sine-perturbed cosh (a/b^2)(cosh(bw) - 1) + c (1 - cos(omega w)) (rho = 1),
+// which has local minima besides w = 0.
 GradientFamilyFunction RandomGradientFamilyFunction(std::mt19937_64& rng);
 
 // Draws a random Definition-1 objective (river valley, cosh valley, power
@@ -68,6 +71,7 @@ class SlackMeter {
   bool Check(double value, double bound, double rounding = 0.0);
   int violations() const { return violations_; }
   int checks() const { return checks_; }
+  double worst() const { return worst_; }  // smallest relative slack seen
 
  private:
   std::string claim_;
