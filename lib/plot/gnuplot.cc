@@ -218,7 +218,9 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
     if (groups[key].empty()) order.push_back(key);
     groups[key].push_back(&s);
   }
-  const bool scatter = !panel.x().empty() && panel.x() != "step" && panel.x() != "horizon";
+  // A curve over step, horizon or rho; any other x is a scatter.
+  const bool scatter = !panel.x().empty() && panel.x() != "step" && panel.x() != "horizon" &&
+                       panel.x() != "rho";
   std::string plots;
   Extent ex, ey;
   std::map<std::string, Extent> label_x;  // for the envelopes
@@ -239,6 +241,8 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
     std::string title = key.second == panel.metric() ? label : label + " (" + key.second + ")";
     if (scatter) {
       if (point_type.count(label) == 0) point_type[label] = 7 + 2 * label_index++;
+      // Points of an early transient (metric "*_transient") get an open mark.
+      const int mark = absl::EndsWith(key.second, "_transient") ? 6 : point_type[label];
       for (size_t k = 0; k < seeds.size(); ++k) {
         const spec::Series& s = *seeds[k];
         const bool colored = panel.color_by_step() && s.c_size() == s.x_size();
@@ -261,9 +265,9 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
                                                          : title))
                    : " notitle";
         add_plot(colored ? absl::StrFormat("%s using 1:2:3 with points pt %d ps 0.6 palette%s",
-                                           name, point_type[label], legend)
+                                           name, mark, legend)
                          : absl::StrFormat("%s using 1:2 with points pt %d ps 0.6 lc rgb '%s'%s",
-                                           name, point_type[label], colour, legend));
+                                           name, mark, colour, legend));
       }
       continue;
     }
@@ -300,26 +304,9 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
       absl::StrAppendFormat(data, "%.10g %.10g\n", s.x(i), s.y(i));
     }
     absl::StrAppend(data, "EOD\n");
-<<<<<<< HEAD
-    // A curve over step, horizon or rho; any other x is a scatter. Points
-    // of an early transient (metric "*_transient") get an open mark.
-    const bool scatter = !panel.x().empty() && panel.x() != "step" &&
-                         panel.x() != "horizon" && panel.x() != "rho";
-    const bool transient = absl::EndsWith(s.metric(), "_transient");
-    const char* style = colored && transient ? " using 1:2:3 with points pt 6 ps 1.0 palette"
-                        : colored            ? " using 1:2:3 with points pt 7 ps 0.6 palette"
-                        : scatter            ? " using 1:2 with points pt 7 ps 0.6"
-                        : s.x_size() > 50    ? " using 1:2 with lines lw 2"
-                                             : " using 1:2 with linespoints lw 2";
-    const std::string title =
-        s.metric() == panel.metric() ? s.run() : s.run() + " (" + s.metric() + ")";
-    absl::StrAppend(&plots, plots.empty() ? "" : ", \\\n  ", name, style,
-                    " title ", Literal(title));
-=======
     add_plot(absl::StrFormat("%s using 1:2 with %s lw 2 dt %d lc rgb '%s' title %s", name,
                              s.x_size() > 50 ? "lines" : "linespoints pt 7 ps 0.8", dash, colour,
                              Literal(title)));
->>>>>>> main
   }
   if (panel.envelope()) {
     for (const auto& [label, range] : label_x) {
@@ -327,24 +314,12 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
         auto it = scalars.find(label + "." + q);
         return it == scalars.end() ? std::nan("") : it->second;
       };
-<<<<<<< HEAD
       // The fitted envelope when rho is identified; otherwise the envelope
       // at rho = 1, labelled as such.
       const bool identified = get("rho_identified") == 1.0;
       const double k0 = identified ? get("fit_k0") : get("env_rho1_k0");
       const double krho = identified ? get("fit_krho") : get("env_rho1_krho");
       const double rho = identified ? get("fit_rho") : 1.0;
-      if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho)) continue;
-      const std::string title =
-          identified ? absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f", label, k0,
-                                       krho, rho)
-                     : absl::StrFormat("%s: rho not identified; rho=1 envelope K0=%.3g, "
-                                       "Krho=%.3g", label, k0, krho);
-      absl::StrAppendFormat(
-          &plots, "%s%.10g + %.10g * x**%.10g with lines lw 2 dt 2 lc rgb 'black' title %s",
-          plots.empty() ? "" : ", \\\n  ", k0, krho, rho, Literal(title));
-=======
-      const double k0 = get("k0"), krho = get("krho"), rho = get("rho");
       if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho) || range.empty()) {
         continue;
       }
@@ -365,9 +340,10 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
       absl::StrAppend(data, "EOD\n");
       add_plot(absl::StrFormat(
           "%s using 1:2 with lines lw 2 dt 2 lc rgb 'black' title %s", name,
-          Literal(absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f", label, k0, krho,
-                                  rho))));
->>>>>>> main
+          Literal(identified ? absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f",
+                                               label, k0, krho, rho)
+                             : absl::StrFormat("%s: rho not identified; rho=1 envelope "
+                                               "K0=%.3g, Krho=%.3g", label, k0, krho))));
     }
   }
   absl::StrAppend(body, "set title ", Literal(panel.title()), "\n");

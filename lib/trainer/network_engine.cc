@@ -90,6 +90,22 @@ void RecordFailure(const std::string& run, const std::string& what, const std::s
   for (const std::string& cell : {run, what, why}) row->add_cells(cell);
 }
 
+// Provenance of a network run: LibTorch's version, the device it used and the
+// data files it read (each once).
+void RecordWhereItRan(const TrainTrace& trace, spec::Provenance* p) {
+  (*p->mutable_versions())["libtorch"] = TORCH_VERSION;
+  p->set_device(trace.device);
+  for (const DataFile& f : trace.data_files) {
+    bool listed = false;
+    for (const spec::DataFile& d : p->data_files()) listed = listed || d.path() == f.path;
+    if (listed) continue;
+    spec::DataFile* d = p->add_data_files();
+    d->set_path(f.path);
+    d->set_sha256(f.sha256);
+    d->set_bytes(f.bytes);
+  }
+}
+
 // Series, per-seed scalars and the outcome of one trained run.
 std::map<std::string, double> RecordRun(const std::string& run, bool theory,
                                         const TrainTrace& t, spec::Result* result) {
@@ -126,6 +142,8 @@ std::map<std::string, double> RecordRun(const std::string& run, bool theory,
   outcome->set_outcome(t.diverged ? spec::RunOutcome::DIVERGED : spec::RunOutcome::COMPLETED);
   outcome->set_steps(t.steps_run);
   outcome->set_final_gap(scalars["final_loss"]);
+  outcome->set_resumed_from(t.resumed_from);
+  RecordWhereItRan(t, result->mutable_provenance());
   return scalars;
 }
 
@@ -368,22 +386,6 @@ absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e, const Run
   return WinningSchedule(b, grid, selection);
 }
 
-// Provenance of a network run: LibTorch's version, the device it used and the
-// data files it read (each once).
-void RecordWhereItRan(const TrainTrace& trace, spec::Provenance* p) {
-  (*p->mutable_versions())["libtorch"] = TORCH_VERSION;
-  p->set_device(trace.device);
-  for (const DataFile& f : trace.data_files) {
-    bool listed = false;
-    for (const spec::DataFile& d : p->data_files()) listed = listed || d.path() == f.path;
-    if (listed) continue;
-    spec::DataFile* d = p->add_data_files();
-    d->set_path(f.path);
-    d->set_sha256(f.sha256);
-    d->set_bytes(f.bytes);
-  }
-}
-
 absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& ctx,
                                   spec::Result* result) {
   result->mutable_provenance()->set_runtime(ConfigureRuntime(ctx.threads));
@@ -395,7 +397,6 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
     if (!winner.ok()) return winner.status();
     schedules.push_back(*winner);
   }
-<<<<<<< HEAD
   spec::Table* table = FittedConstantsTable(result);
   const int table_index = result->tables_size() - 1;
   std::vector<std::vector<double>> final_losses(schedules.size());
@@ -404,108 +405,6 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
             RunSchedule(e, ctx, schedules[k], seeds, table, result, &final_losses[k]);
         !st.ok()) {
       return st;
-=======
-  for (const spec::Schedule& schedule : e.schedules()) {
-    std::map<std::string, std::vector<double>> per_seed;
-    std::vector<double> pooled_gap, pooled_smoothness;
-    for (int64_t seed : seeds) {
-      const std::string run = seeds.size() > 1
-                                  ? absl::StrCat(schedule.label(), "/seed", seed)
-                                  : schedule.label();
-      TrainRequest r;
-      r.network = e.problem().network();
-      r.optimizer = e.optimizer();
-      r.schedule = schedule;
-      r.profile = e.profile();
-      r.iterations = e.iterations();
-      r.record_every = e.record().every();
-      r.seed = seed;
-      r.device = ctx.device;
-      r.data_dir = ctx.data_dir;
-      r.checkpoint_every = e.checkpoint().every();
-      r.checkpoint_dir = absl::StrCat(ctx.out_dir, "/checkpoints/",
-                                      absl::StrReplaceAll(run, {{"/", "-"}}));
-      r.resume = ctx.resume;
-      r.progress = ctx.progress;
-      r.label = run;
-      absl::StatusOr<TrainTrace> trace = Train(r);
-      if (!trace.ok()) return trace.status();
-      AddSeries(run, "loss", "step", trace->step, trace->loss, result);
-      AddSeries(run, "lr", "step", trace->step, trace->lr, result);
-      if (schedule.has_theory_warmup()) {
-        const int window = std::max<int>(1, static_cast<int>(trace->lr.size() / 25));
-        AddSeries(run, "lr_smoothed", "step", trace->step, Smooth(trace->lr, window), result);
-      }
-      if (!trace->profile_step.empty()) {
-        AddSeries(run, "smoothness", "step", trace->profile_step, trace->profile_smoothness,
-                  result);
-        AddSeries(run, "lambda_max", "step", trace->profile_step, trace->profile_lambda_max,
-                  result);
-        AddSeries(run, "lambda_min", "step", trace->profile_step, trace->profile_lambda_min,
-                  result);
-        spec::Series* scatter = AddSeries(run, "smoothness", "gap", trace->profile_gap,
-                                          trace->profile_smoothness, result);
-        *scatter->mutable_c() = {trace->profile_step.begin(), trace->profile_step.end()};
-        pooled_gap.insert(pooled_gap.end(), trace->profile_gap.begin(), trace->profile_gap.end());
-        pooled_smoothness.insert(pooled_smoothness.end(), trace->profile_smoothness.begin(),
-                                 trace->profile_smoothness.end());
-      }
-      const size_t tail = std::max<size_t>(1, trace->loss.size() / 10);
-      std::map<std::string, double> scalars = {
-          {"final_loss", Mean({trace->loss.end() - std::min(tail, trace->loss.size()),
-                               trace->loss.end()})},
-          {"diverged", trace->diverged ? 1.0 : 0.0},
-          {"steps", static_cast<double>(trace->steps_run)},
-          {"profile_unconverged", static_cast<double>(trace->profile_unconverged)},
-          {"parameters", static_cast<double>(trace->parameters)},
-          {"peak_lr", trace->lr.empty() ? 0.0 : *std::max_element(trace->lr.begin(), trace->lr.end())},
-      };
-      if (trace->profile_step.size() >= 3) {
-        for (const auto& [k, v] : FitScalars(trace->profile_gap, trace->profile_smoothness,
-                                             e.profile(), static_cast<uint64_t>(seed), nullptr)) {
-          scalars[k] = v;
-        }
-      }
-      for (const auto& [k, v] : scalars) {
-        if (seeds.size() > 1) AddScalar(absl::StrCat(run, ".", k), v, result);
-        per_seed[k].push_back(v);
-      }
-      spec::RunOutcome* outcome = result->add_runs();
-      outcome->set_run(run);
-      outcome->set_outcome(trace->diverged ? spec::RunOutcome::DIVERGED
-                                           : spec::RunOutcome::COMPLETED);
-      outcome->set_steps(trace->steps_run);
-      outcome->set_final_gap(scalars["final_loss"]);
-      outcome->set_resumed_from(trace->resumed_from);
-      RecordWhereItRan(*trace, result->mutable_provenance());
-    }
-    // "<label>.<q>" is the mean over seeds and "<label>.<q>_sd" the spread.
-    for (const auto& [k, values] : per_seed) {
-      AddScalar(absl::StrCat(schedule.label(), ".", k), Mean(values), result);
-      if (seeds.size() > 1) {
-        AddScalar(absl::StrCat(schedule.label(), ".", k, "_sd"), SampleSd(values), result);
-      }
-    }
-    if (pooled_gap.size() >= 3) {
-      EnvelopeFit pooled;
-      const auto pooled_scalars =
-          FitScalars(pooled_gap, pooled_smoothness, e.profile(), 0, &pooled);
-      for (const auto& [k, v] : pooled_scalars) {
-        AddScalar(absl::StrCat(schedule.label(), ".pooled_", k), v, result);
-      }
-      if (!pooled_scalars.empty()) {
-        auto* row = table->add_rows();
-        for (const std::string& cell :
-             {schedule.label(), e.problem().network().model(), absl::StrCat(seeds.size()),
-              absl::StrCat(e.iterations()), absl::StrCat(pooled.points), Num(pooled.rho),
-              Num(SampleSd(per_seed["fit_rho"])),
-              absl::StrFormat("[%.3g, %.3g]", pooled.rho_ci.lo, pooled.rho_ci.hi),
-              Num(pooled.k0), Num(pooled.krho), Num(pooled.spearman),
-              Num(pooled.loglog_slope)}) {
-          row->add_cells(cell);
-        }
-      }
->>>>>>> main
     }
   }
   for (size_t b = 1; b < schedules.size(); ++b) {

@@ -232,7 +232,6 @@ std::string TensorString(const torch::Tensor& t) {
   return s;
 }
 
-<<<<<<< HEAD
 // Sets the learning rate of each step: the theory warmup through the
 // drop-in scheduler TheoryWarmupLR, every other schedule by its formula.
 class RateControl {
@@ -274,7 +273,7 @@ class RateControl {
   std::unique_ptr<TheoryWarmupLR> theory_;
   std::unique_ptr<LearningRateSchedule> schedule_;
 };
-=======
+
 // The first line of an exception message (LibTorch appends a backtrace).
 std::string FirstLine(const std::string& what) { return what.substr(0, what.find('\n')); }
 
@@ -307,19 +306,14 @@ std::string DescribeDevice(const torch::Device& device) {
   return absl::StrFormat("cuda:%d: %s, CUDA %s; host cpu: %s",
                          device.has_index() ? device.index() : 0, name, cuda, CpuModel());
 }
->>>>>>> main
 
 // Everything a resumed run needs to continue exactly where it stopped.
 // A checkpoint names the run it belongs to by `identity` (RunIdentity), so
 // that --resume never continues a different spec's run.
 struct Checkpointer {
   std::string path;
-<<<<<<< HEAD
-  void Save(Task& task, torch::optim::SGD& opt, const RateControl& schedule,
-=======
   std::string identity;
-  void Save(Task& task, torch::optim::SGD& opt, const LearningRateSchedule& schedule,
->>>>>>> main
+  void Save(Task& task, torch::optim::SGD& opt, const RateControl& schedule,
             const std::mt19937_64& rng, const TrainTrace& trace, int64_t step) const {
     torch::serialize::OutputArchive a;
     task.module().save(a);
@@ -346,15 +340,10 @@ struct Checkpointer {
     a.save_to(tmp);
     std::filesystem::rename(tmp, path);
   }
-<<<<<<< HEAD
-  bool Load(Task& task, torch::optim::SGD& opt, RateControl& schedule,
-            std::mt19937_64& rng, TrainTrace& trace, int64_t* step) const {
-=======
   // False when there is no checkpoint. A file LibTorch cannot read, or one
   // written for another run, is InvalidArgument naming it.
-  absl::StatusOr<bool> Load(Task& task, torch::optim::SGD& opt, LearningRateSchedule& schedule,
+  absl::StatusOr<bool> Load(Task& task, torch::optim::SGD& opt, RateControl& schedule,
                             std::mt19937_64& rng, TrainTrace& trace, int64_t* step) const {
->>>>>>> main
     if (!std::filesystem::exists(path)) return false;
     try {
       return LoadUnguarded(task, opt, schedule, rng, trace, step);
@@ -366,7 +355,7 @@ struct Checkpointer {
     }
   }
   absl::StatusOr<bool> LoadUnguarded(Task& task, torch::optim::SGD& opt,
-                                     LearningRateSchedule& schedule, std::mt19937_64& rng,
+                                     RateControl& schedule, std::mt19937_64& rng,
                                      TrainTrace& trace, int64_t* step) const {
     torch::serialize::InputArchive a;
     a.load_from(path);
@@ -478,7 +467,6 @@ void Progress(const TrainRequest& r, int64_t step, int64_t total, double seconds
   if (step == total) std::fprintf(stderr, "\n");
 }
 
-<<<<<<< HEAD
 // The pieces of one run: the task, its optimizer and rate control, the
 // generator of minibatches, and what has been recorded.
 struct Run {
@@ -495,7 +483,7 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
   if (!device.ok()) return device.status();
   torch::manual_seed(static_cast<uint64_t>(r.seed));
   Run run;
-  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, *device);
+  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, *device, &run.trace.data_files);
   if (!task.ok()) return task.status();
   run.task = *std::move(task);
   run.optimizer = std::make_unique<torch::optim::SGD>(
@@ -506,11 +494,23 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
   if (!rate.ok()) return rate.status();
   run.rate = std::make_unique<RateControl>(*std::move(rate));
   run.rng.seed(static_cast<uint64_t>(r.seed) * 7919 + 17);
-  run.trace.device = device->is_cuda() ? "cuda" : "cpu";
+  run.trace.device = DescribeDevice(*device);
   for (const auto& p : run.task->module().parameters()) run.trace.parameters += p.numel();
-  if (r.resume && !r.checkpoint_dir.empty() &&
-      checkpointer.Load(*run.task, *run.optimizer, *run.rate, run.rng, run.trace, &run.start)) {
-    run.trace.resumed_from = run.start;
+  if (r.resume) {
+    absl::StatusOr<bool> resumed =
+        r.checkpoint_dir.empty()
+            ? false
+            : checkpointer.Load(*run.task, *run.optimizer, *run.rate, run.rng, run.trace,
+                                &run.start);
+    if (!resumed.ok()) return resumed.status();
+    if (*resumed) {
+      run.trace.resumed_from = run.start;
+    } else {
+      // Not an error: runs of an experiment that had not started yet have
+      // nothing to resume. Said once per run, and resumed_from stays 0.
+      std::fprintf(stderr, "resume: no checkpoint at %s/last.pt; run %s starts from step 0\n",
+                   r.checkpoint_dir.c_str(), r.label.c_str());
+    }
   }
   return run;
 }
@@ -535,68 +535,13 @@ bool TrainStep(const TrainRequest& r, int64_t step, Run& run, double* loss_value
   return true;
 }
 
-}  // namespace
-
-absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
+absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
   if (r.iterations <= 0) return absl::InvalidArgumentError("iterations must be > 0");
-  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt"};
+  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", RunIdentity(r)};
   absl::StatusOr<Run> set_up = SetUpRun(r, checkpointer);
   if (!set_up.ok()) return set_up.status();
   Run& run = *set_up;
   const std::set<int64_t> profile_steps = ProfileSteps(r);
-=======
-absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
-  if (r.iterations <= 0) return absl::InvalidArgumentError("iterations must be > 0");
-  absl::StatusOr<torch::Device> device = PickDevice(r.device);
-  if (!device.ok()) return device.status();
-  torch::manual_seed(static_cast<uint64_t>(r.seed));
-  TrainTrace trace;
-  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, *device, &trace.data_files);
-  if (!task.ok()) return task.status();
-  Task& t = **task;
-  absl::StatusOr<std::unique_ptr<LearningRateSchedule>> schedule =
-      MakeSchedule(r.schedule, r.iterations, 0.0);
-  if (!schedule.ok()) return schedule.status();
-  torch::optim::SGD opt(t.module().parameters(),
-                        torch::optim::SGDOptions(0.0)
-                            .momentum(r.optimizer.momentum())
-                            .weight_decay(r.optimizer.weight_decay()));
-  std::mt19937_64 rng(static_cast<uint64_t>(r.seed) * 7919 + 17);
-  trace.device = DescribeDevice(*device);
-  for (const auto& p : t.module().parameters()) trace.parameters += p.numel();
-  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", RunIdentity(r)};
-  int64_t start = 0;
-  if (r.resume) {
-    absl::StatusOr<bool> resumed =
-        r.checkpoint_dir.empty() ? false
-                                 : checkpointer.Load(t, opt, **schedule, rng, trace, &start);
-    if (!resumed.ok()) return resumed.status();
-    if (*resumed) {
-      trace.resumed_from = start;
-    } else {
-      // Not an error: runs of an experiment that had not started yet have
-      // nothing to resume. Said once per run, and resumed_from stays 0.
-      std::fprintf(stderr, "resume: no checkpoint at %s/last.pt; run %s starts from step 0\n",
-                   r.checkpoint_dir.c_str(), r.label.c_str());
-    }
-  }
-  const int64_t every = r.record_every > 0 ? r.record_every : 1;
-  const int64_t profile_every = r.profile.every();
-  // Measurement steps: multiples of `every`, plus `log_points` geometrically
-  // spaced steps, plus the first and the last.
-  std::set<int64_t> profile_steps;
-  if (profile_every > 0 || r.profile.log_points() > 0) {
-    profile_steps.insert(0);
-    profile_steps.insert(r.iterations);
-  }
-  if (profile_every > 0) {
-    for (int64_t s = 0; s <= r.iterations; s += profile_every) profile_steps.insert(s);
-  }
-  for (int k = 0; k < r.profile.log_points(); ++k) {
-    const double frac = r.profile.log_points() > 1 ? double(k) / (r.profile.log_points() - 1) : 1.0;
-    profile_steps.insert(static_cast<int64_t>(std::llround(std::pow(double(r.iterations), frac))));
-  }
->>>>>>> main
   const bool tty = r.progress && isatty(STDERR_FILENO);
   const auto began = std::chrono::steady_clock::now();
   int64_t step = run.start;
