@@ -222,9 +222,10 @@ TEST(GnuplotEnvelopeTest, DrawnOverThePointsItCovers) {
     s->add_x(gap);
     s->add_y(1 + gap);
   }
-  for (const auto& [q, v] : std::map<std::string, double>{{"k0", 1}, {"krho", 1}, {"rho", 1}}) {
+  for (const auto& [q, v] : std::map<std::string, double>{
+           {"fit_k0", 1}, {"fit_krho", 1}, {"fit_rho", 1}, {"rho_identified", 1}}) {
     auto* sc = r.add_scalars();
-    sc->set_name("sgd.pooled_fit_" + q);
+    sc->set_name("sgd." + q);
     sc->set_value(v);
   }
   spec::Figure fig;
