@@ -1,5 +1,6 @@
 #include "lib/spec/spec.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -234,6 +235,15 @@ absl::Status ValidateExperiment(const spec::Experiment& e) {
     if (!labels.insert(b.label()).second) {
       return bad(absl::StrFormat("tuned.label: '%s' is already a schedule label",
                                  b.label()));
+    }
+  }
+  for (int64_t seed : e.sweep().tuning_seeds()) {
+    if (seed < 0) return bad(absl::StrFormat("sweep.tuning_seeds: must be >= 0, got %d", seed));
+    if (std::find(e.seeds().begin(), e.seeds().end(), seed) != e.seeds().end()) {
+      return bad(absl::StrFormat(
+          "sweep.tuning_seeds: %d is also in seeds; the seeds that select must be disjoint "
+          "from those that score",
+          seed));
     }
   }
   for (int64_t h : e.sweep().horizons()) {
