@@ -22,6 +22,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -369,6 +370,86 @@ class Bench {
   int repeats_, threads_;
 };
 
+// The sections --sections names; InvalidArgument for an unknown one.
+absl::StatusOr<std::vector<std::string>> ParseSections(const std::string& flag) {
+  const std::vector<std::string> sections = absl::StrSplit(flag, ',');
+  for (const std::string& s : sections) {
+    if (s != "optimizer" && s != "networks" && s != "scaling") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--sections: unknown section \"%s\"; expected optimizer, networks or scaling", s));
+    }
+  }
+  return sections;
+}
+
+// Runs the chosen sections (and the figures' wall times with --figures).
+void RunSections(const std::vector<std::string>& sections, Bench& bench) {
+  auto wanted = [&](const char* name) {
+    return std::find(sections.begin(), sections.end(), name) != sections.end();
+  };
+  if (wanted("optimizer")) {
+    std::fprintf(stderr, "bench: optimizer engine\n");
+    bench.Optimizer();
+  }
+  if (wanted("networks")) {
+    std::fprintf(stderr, "bench: training steps and curvature\n");
+    bench.Networks(
+        (std::filesystem::temp_directory_path() / "warmup_bench_inputs").string());
+  }
+  if (wanted("scaling")) {
+    std::fprintf(stderr, "bench: scaling\n");
+    bench.Scaling();
+  }
+  if (absl::GetFlag(FLAGS_figures)) bench.Figures();
+}
+
+// The clock /proc/cpuinfo reports (virtual machines often report the base).
+std::string ReportedClock() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("cpu MHz", 0) == 0) return line.substr(line.find(':') + 2) + " MHz (as reported)";
+  }
+  return "unknown";
+}
+
+// all.md: the machine, settings and versions, then one table row per case.
+std::string MarkdownReport(const Bench& bench, const std::string& runtime) {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char date[64];
+  std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  auto version = [&](const char* key) {
+    const auto it = bench.versions.find(key);
+    return it == bench.versions.end() ? std::string("unknown") : it->second;
+  };
+  std::string md = absl::StrFormat(
+      "# bench:all, %s\n\n- machine: %s, %u cores, %s\n- %s\n- repeats: %d alternating "
+      "(C++, Python) after one warm-up; medians (min-max)\n- LibTorch %s (C++), python3-torch %s, "
+      "python3-numpy %s, Eigen %d.%d.%d; 1024^3 fp32 matmul %s GFLOP/s\n\n",
+      date, CpuModel(), std::thread::hardware_concurrency(), ReportedClock(), runtime,
+      absl::GetFlag(FLAGS_repeats), TORCH_VERSION, version("python3-torch"),
+      version("python3-numpy"), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
+      version("matmul_gflops_1024"));
+  md += "| section | case | C++ (this artifact) | Python reference | ratio | goal | met |\n";
+  md += "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const Row& r : bench.rows) {
+    md += absl::StrFormat("| %s | %s | %s | %s | %s | %s | %s |\n", r.section, r.item, r.cpp,
+                          r.python, r.ratio, r.goal, r.met);
+  }
+  return md;
+}
+
+// all.csv: the same rows, every cell quoted.
+std::string CsvReport(const Bench& bench) {
+  std::string csv = "section,case,cpp,python,ratio,goal,met\n";
+  auto quote = [](const std::string& s) { return "\"" + s + "\""; };
+  for (const Row& r : bench.rows) {
+    csv += absl::StrCat(quote(r.section), ",", quote(r.item), ",", quote(r.cpp), ",",
+                        quote(r.python), ",", quote(r.ratio), ",", quote(r.goal), ",",
+                        quote(r.met), "\n");
+  }
+  return csv;
+}
+
 }  // namespace
 }  // namespace warmup
 
@@ -380,72 +461,20 @@ int main(int argc, char** argv) {
   const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty()) out = std::string(ws ? ws : ".") + "/out/bench";
-  if (absl::Status st = EnsureWritableDirectory(out); !st.ok()) {
+  absl::StatusOr<std::vector<std::string>> sections = ParseSections(absl::GetFlag(FLAGS_sections));
+  absl::Status st = !sections.ok() ? sections.status() : CheckReplaceable(out);
+  if (st.ok()) st = EnsureWritableDirectory(out);
+  if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(st.message()).c_str());
     return 2;
   }
   Bench bench(absl::GetFlag(FLAGS_repeats), threads);
-  const std::string scratch =
-      (std::filesystem::temp_directory_path() / "warmup_bench_inputs").string();
-  const std::vector<std::string> sections = absl::StrSplit(absl::GetFlag(FLAGS_sections), ',');
-  for (const std::string& s : sections) {
-    if (s != "optimizer" && s != "networks" && s != "scaling") {
-      std::fprintf(stderr, "error: --sections: unknown section \"%s\"; expected optimizer, "
-                   "networks or scaling\n", s.c_str());
-      return 2;
-    }
-  }
-  auto wanted = [&](const char* name) {
-    return std::find(sections.begin(), sections.end(), name) != sections.end();
-  };
-  if (wanted("optimizer")) {
-    std::fprintf(stderr, "bench: optimizer engine\n");
-    bench.Optimizer();
-  }
-  if (wanted("networks")) {
-    std::fprintf(stderr, "bench: training steps and curvature\n");
-    bench.Networks(scratch);
-  }
-  if (wanted("scaling")) {
-    std::fprintf(stderr, "bench: scaling\n");
-    bench.Scaling();
-  }
-  if (absl::GetFlag(FLAGS_figures)) bench.Figures();
-
-  std::string clock = "unknown";
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (line.rfind("cpu MHz", 0) == 0) {
-      clock = line.substr(line.find(':') + 2) + " MHz (as reported)";
-      break;
-    }
-  }
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char date[64];
-  std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-  std::string md = absl::StrFormat(
-      "# bench:all, %s\n\n- machine: %s, %u cores, %s\n- %s\n- repeats: %d alternating "
-      "(C++, Python) after one warm-up; medians (min-max)\n- LibTorch %s (C++), python3-torch %s, "
-      "python3-numpy %s, Eigen %d.%d.%d; 1024^3 fp32 matmul %s GFLOP/s\n\n",
-      date, CpuModel(), std::thread::hardware_concurrency(), clock, runtime,
-      absl::GetFlag(FLAGS_repeats), TORCH_VERSION, bench.versions["python3-torch"],
-      bench.versions["python3-numpy"], EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION,
-      EIGEN_MINOR_VERSION, bench.versions["matmul_gflops_1024"]);
-  md += "| section | case | C++ (this artifact) | Python reference | ratio | goal | met |\n";
-  md += "| --- | --- | --- | --- | --- | --- | --- |\n";
-  std::string csv = "section,case,cpp,python,ratio,goal,met\n";
-  auto quote = [](const std::string& s) { return "\"" + s + "\""; };
-  for (const Row& r : bench.rows) {
-    md += absl::StrFormat("| %s | %s | %s | %s | %s | %s | %s |\n", r.section, r.item, r.cpp,
-                          r.python, r.ratio, r.goal, r.met);
-    csv += absl::StrCat(quote(r.section), ",", quote(r.item), ",", quote(r.cpp), ",",
-                        quote(r.python), ",", quote(r.ratio), ",", quote(r.goal), ",",
-                        quote(r.met), "\n");
-  }
+  RunSections(*sections, bench);
+  const std::string md = MarkdownReport(bench, runtime);
   OutputBatch batch;
   batch.Add("all.md", md);
-  batch.Add("all.csv", csv);
-  if (absl::Status st = batch.Commit(out); !st.ok()) {
+  batch.Add("all.csv", CsvReport(bench));
+  if (st = batch.Commit(out); !st.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(st.message()).c_str());
     return 2;
   }

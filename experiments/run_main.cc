@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -61,6 +62,18 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
+// RunSpec with a last guard: an exception no engine turned into a Status
+// (std::bad_alloc for a problem too large for memory, say) becomes one
+// error line and exit status 3, never an abort.
+absl::StatusOr<warmup::RunReport> RunGuarded(const warmup::RunRequest& request) {
+  try {
+    return warmup::RunSpec(request);
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    return absl::InternalError("the run failed: " + what.substr(0, what.find('\n')));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,7 +110,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", request.threads);
     return 2;
   }
-  absl::StatusOr<warmup::RunReport> report = warmup::RunSpec(request);
+  absl::StatusOr<warmup::RunReport> report = RunGuarded(request);
   if (!report.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(report.status().message()).c_str());
     return ExitCodeFor(report.status());

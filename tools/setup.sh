@@ -16,6 +16,7 @@ packages=(
   libgtest-dev
   libgmock-dev
   gnuplot-nox           # figures (pngcairo, pdfcairo)
+  chromium              # the report test opens out/report/index.html headless
   libopenblas0-pthread  # fast BLAS for LibTorch's linear layers
   python3-numpy         # Python references of the benchmarks only
   python3-torch

@@ -32,9 +32,12 @@ absl::StatusOr<CharCorpus> BuildCharCorpus(const std::string& text,
 }
 
 absl::StatusOr<CharCorpus> LoadTinyShakespeare(const std::string& folder) {
-  absl::StatusOr<std::string> text = ReadDataFile(folder, "tinyshakespeare/input.txt");
+  DataFile record;
+  absl::StatusOr<std::string> text = ReadDataFile(folder, "tinyshakespeare/input.txt", &record);
   if (!text.ok()) return text.status();
-  return BuildCharCorpus(*text, 0.1);
+  absl::StatusOr<CharCorpus> corpus = BuildCharCorpus(*text, 0.1);
+  if (corpus.ok()) corpus->files.push_back(record);
+  return corpus;
 }
 
 std::pair<at::Tensor, at::Tensor> SampleWindows(const at::Tensor& split, int64_t batch,

@@ -5,10 +5,12 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 
 #include "absl/status/statusor.h"
+#include "lib/data/data_folder.h"
 
 namespace warmup {
 
@@ -19,6 +21,7 @@ struct CharCorpus {
   std::string vocabulary;  // id -> byte
   at::Tensor train;        // int64 ids
   at::Tensor validation;
+  std::vector<DataFile> files;  // what was read, with checksums
   int64_t vocab_size() const { return static_cast<int64_t>(vocabulary.size()); }
 };
 

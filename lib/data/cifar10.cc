@@ -38,30 +38,48 @@ absl::StatusOr<Cifar10> ParseCifar10(const std::string& bytes, const std::string
   return out;
 }
 
+std::vector<std::string> Cifar10Files(bool train) {
+  if (!train) return {"cifar10/test_batch.bin"};
+  std::vector<std::string> names;
+  for (int b = 1; b <= 5; ++b) names.push_back(absl::StrCat("cifar10/data_batch_", b, ".bin"));
+  return names;
+}
+
 absl::StatusOr<Cifar10> LoadCifar10(const std::string& folder, bool train,
                                     int64_t max_records) {
-  std::vector<std::string> names;
-  if (train) {
-    for (int b = 1; b <= 5; ++b) names.push_back(absl::StrCat("cifar10/data_batch_", b, ".bin"));
-  } else {
-    names.push_back("cifar10/test_batch.bin");
-  }
+  const std::vector<std::string> names = Cifar10Files(train);
   std::vector<at::Tensor> images, labels;
+  Cifar10 out;
   int64_t total = 0;
-  for (size_t b = 0; b < names.size(); ++b) {
+  for (const std::string& name : names) {
     if (max_records > 0 && total >= max_records) break;
-    absl::StatusOr<std::string> bytes = ReadDataFile(folder, names[b]);
+    DataFile record;
+    absl::StatusOr<std::string> bytes = ReadDataFile(folder, name, &record);
     if (!bytes.ok()) {
-      if (b > 0 && bytes.status().code() == absl::StatusCode::kNotFound) break;
-      return bytes.status();
+      if (bytes.status().code() != absl::StatusCode::kNotFound || !train) return bytes.status();
+      return absl::NotFoundError(absl::StrFormat(
+          "%s; %s", bytes.status().message(),
+          max_records > 0
+              ? absl::StrFormat("network.train_examples = %d needs the training batches in "
+                                "order until that many records are read",
+                                max_records)
+              : std::string("network.train_examples = 0 reads all five training batches; "
+                            "set it to at most 10,000 per batch present to use fewer")));
     }
-    absl::StatusOr<Cifar10> part = ParseCifar10(*bytes, folder + "/" + names[b]);
+    absl::StatusOr<Cifar10> part = ParseCifar10(*bytes, folder + "/" + name);
     if (!part.ok()) return part.status();
     images.push_back(part->images);
     labels.push_back(part->labels);
+    out.files.push_back(record);
     total += part->size();
   }
-  Cifar10 out{at::cat(images), at::cat(labels)};
+  if (max_records > total) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "network.train_examples = %d, but CIFAR-10's %s hold %d records", max_records,
+        train ? "five training batches" : "test batch", total));
+  }
+  out.images = at::cat(images);
+  out.labels = at::cat(labels);
   if (max_records > 0 && out.size() > max_records) {
     out.images = out.images.slice(0, 0, max_records).contiguous();
     out.labels = out.labels.slice(0, 0, max_records).contiguous();

@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "absl/status/statusor.h"
+#include "lib/data/data_folder.h"
 
 namespace warmup {
 
@@ -17,6 +18,7 @@ namespace warmup {
 struct Cifar10 {
   at::Tensor images;  // uint8 [N, 3, 32, 32]
   at::Tensor labels;  // int64 [N]
+  std::vector<DataFile> files;  // what was read, with checksums
   int64_t size() const { return labels.size(0); }
 };
 
@@ -25,9 +27,16 @@ struct Cifar10 {
 // errors.
 absl::StatusOr<Cifar10> ParseCifar10(const std::string& bytes, const std::string& source);
 
-// Reads the training batches (data_batch_1.bin .. data_batch_5.bin, those
-// present; at least the first) or test_batch.bin from <folder>/cifar10/,
-// keeping the first `max_records` records when it is > 0.
+// The official files: data_batch_1.bin .. data_batch_5.bin (10,000 records
+// each) for training, test_batch.bin for testing.
+std::vector<std::string> Cifar10Files(bool train);
+
+// Reads CIFAR-10 from <folder>/cifar10/. Training: `max_records` = 0 reads
+// all five batches, and each must be present; `max_records` = N > 0 reads
+// the batches in order until N records are in, so a folder holding only the
+// first k batches serves any N <= 10,000 k. A batch the request needs that
+// is missing is NotFound naming it; N beyond the 50,000 records of all five
+// is InvalidArgument. Test: test_batch.bin, cut to `max_records` when > 0.
 absl::StatusOr<Cifar10> LoadCifar10(const std::string& folder, bool train,
                                     int64_t max_records);
 

@@ -1,4 +1,8 @@
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/io/output_batch.h"
@@ -36,7 +40,89 @@ TEST(OutputBatchTest, CommitsEveryFileAndLeavesNoTemporaries) {
     EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos);
     ++n;
   }
-  EXPECT_EQ(n, 2);
+  EXPECT_EQ(n, 3);  // a.txt, b.csv and the marker
+  EXPECT_TRUE(std::filesystem::exists(dir + "/" + kOutputMarker));
+}
+
+// Sorted relative paths of the files under `dir`.
+std::vector<std::string> FilesUnder(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) {
+      files.push_back(std::filesystem::relative(e.path(), dir).string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A commit replaces the folder's previous contents as a whole: old outputs
+// go, checkpoints (what --resume needs) stay, and nothing is left beside it.
+TEST(OutputBatchTest, CommitReplacesTheFolderKeepingCheckpoints) {
+  const std::string root = TempDir() + "/replace";
+  const std::string dir = root + "/out";
+  std::filesystem::create_directories(dir + "/checkpoints/sgd");
+  std::filesystem::create_directories(dir + "/part/checkpoints/run");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/old__gap.csv", "stale").ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/result.textproto", "old").ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/checkpoints/sgd/last.pt", "weights").ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/part/checkpoints/run/last.pt", "w2").ok());
+  OutputBatch batch;
+  batch.Add("result.textproto", "new");
+  batch.Add("new__gap.csv", "1,2\n");
+  ASSERT_TRUE(batch.Commit(dir).ok());
+  EXPECT_EQ(FilesUnder(dir),
+            (std::vector<std::string>{".warmup-output", "checkpoints/sgd/last.pt",
+                                      "new__gap.csv", "part/checkpoints/run/last.pt",
+                                      "result.textproto"}));
+  std::string text;
+  ASSERT_TRUE(ReadFile(dir + "/result.textproto", &text).ok());
+  EXPECT_EQ(text, "new");
+  ASSERT_TRUE(ReadFile(dir + "/checkpoints/sgd/last.pt", &text).ok());
+  EXPECT_EQ(text, "weights");
+  EXPECT_EQ(FilesUnder(root).size(), 5u);  // no staging folder left beside it
+  // A first commit (no folder yet) and a second one both work.
+  ASSERT_TRUE(batch.Commit(root + "/fresh").ok());
+  ASSERT_TRUE(batch.Commit(root + "/fresh/").ok());
+  EXPECT_EQ(FilesUnder(root + "/fresh"),
+            (std::vector<std::string>{".warmup-output", "new__gap.csv", "result.textproto"}));
+}
+
+// A folder that is not an earlier output (the user's own files) is never
+// replaced; one holding only checkpoints (a first run killed early) is.
+TEST(OutputBatchTest, FolderOfOtherFilesIsNotReplaced) {
+  const std::string dir = TempDir() + "/users_folder";
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(WriteFileAtomically(dir + "/notes.txt", "mine").ok());
+  OutputBatch batch;
+  batch.Add("result.textproto", "new");
+  const absl::Status st = batch.Commit(dir);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_NE(st.message().find("holds 'notes.txt' and is not an output"), std::string::npos)
+      << st;
+  EXPECT_EQ(FilesUnder(dir), (std::vector<std::string>{"notes.txt"}));
+  const std::string killed = TempDir() + "/killed_first_run";
+  std::filesystem::create_directories(killed + "/checkpoints/sgd");
+  ASSERT_TRUE(WriteFileAtomically(killed + "/checkpoints/sgd/last.pt", "w").ok());
+  ASSERT_TRUE(batch.Commit(killed).ok());
+  EXPECT_EQ(FilesUnder(killed), (std::vector<std::string>{".warmup-output",
+                                                          "checkpoints/sgd/last.pt",
+                                                          "result.textproto"}));
+}
+
+// A staging folder of a process that no longer exists is removed; one of a
+// live process (here: this one's parent) is left alone.
+TEST(OutputBatchTest, StagingFoldersOfDeadProcessesAreRemoved) {
+  const std::string root = TempDir() + "/stale";
+  const std::string dead = root + "/.out.staging-999999999";
+  const std::string live = root + "/.out.staging-" + std::to_string(getppid());
+  std::filesystem::create_directories(dead);
+  std::filesystem::create_directories(live);
+  OutputBatch batch;
+  batch.Add("a.txt", "a");
+  ASSERT_TRUE(batch.Commit(root + "/out").ok());
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(live));
 }
 
 TEST(OutputBatchTest, UnwritableFolderIsAnError) {

@@ -1,6 +1,8 @@
 #include "lib/plot/gnuplot.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -8,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 
 namespace warmup {
@@ -44,54 +47,292 @@ std::string Label(const std::string& run) {
   return slash == std::string::npos ? run : run.substr(0, slash);
 }
 
-// Data blocks and plot commands of one panel.
+// ------------------------------------------------ colours, seeds, ranges
+
+// Colour-blind-safe colours (Okabe and Ito, then Tableau's), one per schedule
+// label; labels beyond the list get distinct generated hues.
+const char* const kLabelColours[] = {"#0072b2", "#e69f00", "#009e73", "#d55e00",
+                                     "#cc79a7", "#56b4e9", "#000000", "#8c564b",
+                                     "#7f7f7f", "#bcbd22", "#17becf", "#9467bd"};
+
+std::string GeneratedColour(int k) {
+  // Golden-angle hues at fixed saturation and value: distinct for every k.
+  const double h = std::fmod(k * 137.508, 360.0) / 60.0;
+  const double c = 0.75, x = c * (1 - std::abs(std::fmod(h, 2.0) - 1)), m = 0.15;
+  double r = 0, g = 0, b = 0;
+  switch (static_cast<int>(h)) {
+    case 0: r = c; g = x; break;
+    case 1: r = x; g = c; break;
+    case 2: g = c; b = x; break;
+    case 3: g = x; b = c; break;
+    case 4: r = x; b = c; break;
+    default: r = c; b = x; break;
+  }
+  return absl::StrFormat("#%02x%02x%02x", static_cast<int>((r + m) * 255),
+                         static_cast<int>((g + m) * 255), static_cast<int>((b + m) * 255));
+}
+
+}  // namespace
+
+std::map<std::string, std::string> FigureColours(const spec::Result& result,
+                                                 const spec::Figure& figure) {
+  std::map<std::string, std::string> colours;
+  std::set<std::string> used;
+  int next = 0;
+  for (const spec::Panel& panel : figure.panels()) {
+    for (const spec::Series& s : result.series()) {
+      if (!InPanel(panel, s) || colours.count(Label(s.run())) > 0) continue;
+      std::string colour;
+      do {
+        colour = next < static_cast<int>(std::size(kLabelColours)) ? kLabelColours[next]
+                                                                   : GeneratedColour(next);
+        ++next;
+      } while (used.count(colour) > 0);
+      used.insert(colour);
+      colours[Label(s.run())] = colour;
+    }
+  }
+  return colours;
+}
+
+namespace {
+
+// The seeds of one schedule and metric merged on their common steps: mean
+// and min-max band. Seeds that ended early (diverged) shorten the band.
+struct SeedBand {
+  std::vector<double> x, mean, lo, hi;
+  int seeds = 0;
+};
+
+SeedBand MergeSeeds(const std::vector<const spec::Series*>& seeds) {
+  SeedBand band;
+  band.seeds = seeds.size();
+  const spec::Series& first = *seeds.front();
+  for (int i = 0; i < std::min(first.x_size(), first.y_size()); ++i) {
+    double sum = 0, lo = HUGE_VAL, hi = -HUGE_VAL;
+    int n = 0;
+    for (const spec::Series* s : seeds) {
+      if (i >= s->x_size() || i >= s->y_size() || s->x(i) != first.x(i)) break;
+      sum += s->y(i);
+      lo = std::min(lo, s->y(i));
+      hi = std::max(hi, s->y(i));
+      ++n;
+    }
+    if (n != band.seeds) break;
+    band.x.push_back(first.x(i));
+    band.mean.push_back(sum / n);
+    band.lo.push_back(lo);
+    band.hi.push_back(hi);
+  }
+  return band;
+}
+
+// The extent of what a panel draws, per axis.
+struct Extent {
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
+  void Add(double v) {
+    if (!std::isfinite(v)) return;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  bool empty() const { return lo > hi; }
+};
+
+// Tic marks for a log axis spanning less than two decades, where gnuplot
+// would label one power of ten or none: 1-2-5 steps, or 1..9 when sparse.
+std::string NarrowLogTics(double lo, double hi) {
+  for (const std::vector<int>& mantissas : {std::vector<int>{1, 2, 5},
+                                            std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
+    std::vector<std::string> tics;
+    for (int e = static_cast<int>(std::floor(std::log10(lo))) - 1;
+         e <= static_cast<int>(std::ceil(std::log10(hi))); ++e) {
+      for (int m : mantissas) {
+        const double v = m * std::pow(10.0, e);
+        if (v >= lo && v <= hi) tics.push_back(absl::StrFormat("%g", v));
+      }
+    }
+    if (tics.size() >= 3 || mantissas.size() == 9) {
+      return absl::StrCat("(", absl::StrJoin(tics, ", "), ")");
+    }
+  }
+  return "autofreq";
+}
+
+// Range, tics and format of one axis, fitted to the data: an index axis
+// (step, horizon) exactly, a value axis with 5% of margin (linear) or a
+// factor 1.15 (log).
+std::string AxisCommands(const char* axis, const Extent& e, bool log, bool index_axis) {
+  std::string out;
+  if (e.empty()) {
+    absl::StrAppend(&out, "set autoscale ", axis, "\nset ", axis, "tics autofreq\n");
+    absl::StrAppend(&out, "set format ", axis, log ? " '10^{%L}'\n" : " '%g'\n");
+    return out;
+  }
+  double lo = e.lo, hi = e.hi;
+  if (log) {
+    lo = index_axis ? lo : lo / 1.15;
+    hi = index_axis ? hi : hi * 1.15;
+    if (hi <= lo) hi = lo * 10;
+  } else {
+    const double pad = index_axis ? 0.0 : 0.05 * (hi - lo);
+    lo -= pad;
+    hi += pad;
+    if (hi <= lo) {
+      const double half = std::max(std::abs(lo) * 0.05, 1e-12);
+      lo -= half;
+      hi += half;
+    }
+  }
+  absl::StrAppendFormat(&out, "set %srange [%.10g:%.10g]\n", axis, lo, hi);
+  if (log && hi / lo < 100) {
+    absl::StrAppend(&out, "set ", axis, "tics ", NarrowLogTics(lo, hi), "\nset format ", axis,
+                    " '%g'\n");
+  } else {
+    absl::StrAppend(&out, "set ", axis, "tics autofreq\nset format ", axis,
+                    log ? " '10^{%L}'\n" : " '%g'\n");
+  }
+  return out;
+}
+
+// Whether a point can be drawn on the panel's axes.
+bool Drawable(const spec::Panel& panel, double x, double y) {
+  return std::isfinite(x) && std::isfinite(y) && !(panel.log_x() && x <= 0) &&
+         !(panel.log_y() && y <= 0);
+}
+
+// Data blocks and plot commands of one panel: one colour per schedule label
+// (`colours`), seeds merged into a mean line and a min-max band, one legend
+// entry per schedule and metric, axes fitted to the data.
 void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
-               std::string* data, std::string* body) {
+               const std::map<std::string, std::string>& colours, std::string* data,
+               std::string* body) {
   std::map<std::string, double> scalars;
   for (const spec::Scalar& s : result.scalars()) scalars[s.name()] = s.value();
-  std::string plots;
-  std::set<std::string> labels;
-  int block = 0;
+  // Series grouped by (label, metric), in order of first appearance.
+  std::vector<std::pair<std::string, std::string>> order;
+  std::map<std::pair<std::string, std::string>, std::vector<const spec::Series*>> groups;
   for (const spec::Series& s : result.series()) {
     if (!InPanel(panel, s)) continue;
-    labels.insert(Label(s.run()));
-    const bool colored = panel.color_by_step() && s.c_size() == s.x_size();
+    const auto key = std::make_pair(Label(s.run()), s.metric());
+    if (groups[key].empty()) order.push_back(key);
+    groups[key].push_back(&s);
+  }
+  const bool scatter = !panel.x().empty() && panel.x() != "step" && panel.x() != "horizon";
+  std::string plots;
+  Extent ex, ey;
+  std::map<std::string, Extent> label_x;  // for the envelopes
+  int block = 0, label_index = 0;
+  std::map<std::string, int> point_type;
+  auto add_plot = [&](const std::string& command) {
+    absl::StrAppend(&plots, plots.empty() ? "" : ", \\\n  ", command);
+  };
+  for (const auto& key : order) {
+    const std::string& label = key.first;
+    const std::vector<const spec::Series*>& seeds = groups[key];
+    const std::string colour = colours.count(label) ? colours.at(label) : "#000000";
+    // The panel's own metric solid; `also` metrics dashed in the same hue.
+    int dash = 1;
+    for (int i = 0; i < panel.also_size(); ++i) {
+      if (panel.also(i) == key.second) dash = i + 2;
+    }
+    std::string title = key.second == panel.metric() ? label : label + " (" + key.second + ")";
+    if (scatter) {
+      if (point_type.count(label) == 0) point_type[label] = 7 + 2 * label_index++;
+      for (size_t k = 0; k < seeds.size(); ++k) {
+        const spec::Series& s = *seeds[k];
+        const bool colored = panel.color_by_step() && s.c_size() == s.x_size();
+        const std::string name = absl::StrFormat("$p%d_%d", index, block++);
+        absl::StrAppend(data, name, " << EOD\n");
+        for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
+          if (!Drawable(panel, s.x(i), s.y(i))) continue;
+          ex.Add(s.x(i));
+          ey.Add(s.y(i));
+          label_x[label].Add(s.x(i));
+          absl::StrAppendFormat(data, "%.10g %.10g", s.x(i), s.y(i));
+          if (colored) absl::StrAppendFormat(data, " %.10g", s.c(i));
+          absl::StrAppend(data, "\n");
+        }
+        absl::StrAppend(data, "EOD\n");
+        const std::string legend =
+            k == 0 ? absl::StrCat(" title ", Literal(seeds.size() > 1
+                                                         ? absl::StrFormat("%s (%d seeds)", title,
+                                                                           seeds.size())
+                                                         : title))
+                   : " notitle";
+        add_plot(colored ? absl::StrFormat("%s using 1:2:3 with points pt %d ps 0.6 palette%s",
+                                           name, point_type[label], legend)
+                         : absl::StrFormat("%s using 1:2 with points pt %d ps 0.6 lc rgb '%s'%s",
+                                           name, point_type[label], colour, legend));
+      }
+      continue;
+    }
     const std::string name = absl::StrFormat("$p%d_%d", index, block++);
     absl::StrAppend(data, name, " << EOD\n");
+    if (seeds.size() > 1) {
+      const SeedBand band = MergeSeeds(seeds);
+      for (size_t i = 0; i < band.x.size(); ++i) {
+        if (!Drawable(panel, band.x[i], band.lo[i]) || !Drawable(panel, band.x[i], band.hi[i])) {
+          continue;
+        }
+        ex.Add(band.x[i]);
+        ey.Add(band.lo[i]);
+        ey.Add(band.hi[i]);
+        absl::StrAppendFormat(data, "%.10g %.10g %.10g %.10g\n", band.x[i], band.lo[i],
+                              band.hi[i], band.mean[i]);
+      }
+      absl::StrAppend(data, "EOD\n");
+      add_plot(absl::StrFormat(
+          "%s using 1:2:3 with filledcurves fc rgb '%s' fs transparent solid 0.2 noborder "
+          "notitle",
+          name, colour));
+      add_plot(absl::StrFormat("%s using 1:4 with lines lw 2 dt %d lc rgb '%s' title %s", name,
+                               dash, colour,
+                               Literal(absl::StrFormat("%s, mean and range of %d seeds", title,
+                                                       band.seeds))));
+      continue;
+    }
+    const spec::Series& s = *seeds.front();
     for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
-      const double x = s.x(i), y = s.y(i);
-      if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      if ((panel.log_x() && x <= 0) || (panel.log_y() && y <= 0)) continue;
-      absl::StrAppendFormat(data, "%.10g %.10g", x, y);
-      if (colored) absl::StrAppendFormat(data, " %.10g", s.c(i));
-      absl::StrAppend(data, "\n");
+      if (!Drawable(panel, s.x(i), s.y(i))) continue;
+      ex.Add(s.x(i));
+      ey.Add(s.y(i));
+      absl::StrAppendFormat(data, "%.10g %.10g\n", s.x(i), s.y(i));
     }
     absl::StrAppend(data, "EOD\n");
-    const bool scatter = !panel.x().empty() && panel.x() != "step" &&
-                         panel.x() != "horizon";
-    const char* style = colored ? " using 1:2:3 with points pt 7 ps 0.6 palette"
-                        : scatter ? " using 1:2 with points pt 7 ps 0.6"
-                        : s.x_size() > 50 ? " using 1:2 with lines lw 2"
-                                          : " using 1:2 with linespoints lw 2";
-    const std::string title =
-        s.metric() == panel.metric() ? s.run() : s.run() + " (" + s.metric() + ")";
-    absl::StrAppend(&plots, plots.empty() ? "" : ", \\\n  ", name, style,
-                    " title ", Literal(title));
+    add_plot(absl::StrFormat("%s using 1:2 with %s lw 2 dt %d lc rgb '%s' title %s", name,
+                             s.x_size() > 50 ? "lines" : "linespoints pt 7 ps 0.8", dash, colour,
+                             Literal(title)));
   }
   if (panel.envelope()) {
-    for (const std::string& label : labels) {
+    for (const auto& [label, range] : label_x) {
       auto get = [&](const std::string& q) {
         auto it = scalars.find(label + ".pooled_fit_" + q);
         if (it == scalars.end()) it = scalars.find(label + ".fit_" + q);
         return it == scalars.end() ? std::nan("") : it->second;
       };
       const double k0 = get("k0"), krho = get("krho"), rho = get("rho");
-      if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho)) continue;
-      absl::StrAppendFormat(
-          &plots, "%s%.10g + %.10g * x**%.10g with lines lw 2 dt 2 lc rgb 'black' title %s",
-          plots.empty() ? "" : ", \\\n  ", k0, krho, rho,
-          Literal(absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f", label, k0,
-                                  krho, rho)));
+      if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho) || range.empty()) {
+        continue;
+      }
+      // Drawn over the points it covers, not the whole axis.
+      const std::string name = absl::StrFormat("$p%d_%d", index, block++);
+      absl::StrAppend(data, name, " << EOD\n");
+      constexpr int kSamples = 60;
+      for (int i = 0; i < kSamples; ++i) {
+        const double t = i / (kSamples - 1.0);
+        const double x = panel.log_x() && range.lo > 0
+                             ? range.lo * std::pow(range.hi / range.lo, t)
+                             : range.lo + t * (range.hi - range.lo);
+        const double y = k0 + krho * std::pow(x, rho);
+        if (!Drawable(panel, x, y)) continue;
+        ey.Add(y);
+        absl::StrAppendFormat(data, "%.10g %.10g\n", x, y);
+      }
+      absl::StrAppend(data, "EOD\n");
+      add_plot(absl::StrFormat(
+          "%s using 1:2 with lines lw 2 dt 2 lc rgb 'black' title %s", name,
+          Literal(absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f", label, k0, krho,
+                                  rho))));
     }
   }
   absl::StrAppend(body, "set title ", Literal(panel.title()), "\n");
@@ -104,8 +345,8 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
                   "\n");
   absl::StrAppend(body, panel.log_x() ? "set logscale x\n" : "unset logscale x\n");
   absl::StrAppend(body, panel.log_y() ? "set logscale y\n" : "unset logscale y\n");
-  absl::StrAppend(body, "set format x ", panel.log_x() ? "'10^{%L}'" : "'%g'", "\n");
-  absl::StrAppend(body, "set format y ", panel.log_y() ? "'10^{%L}'" : "'%g'", "\n");
+  absl::StrAppend(body, AxisCommands("x", ex, panel.log_x(), !scatter));
+  absl::StrAppend(body, AxisCommands("y", ey, panel.log_y(), false));
   absl::StrAppend(body, panel.color_by_step() ? "set colorbox\nset cblabel 'iteration'\n"
                                               : "unset colorbox\n");
   if (plots.empty()) {
@@ -127,14 +368,16 @@ std::string GnuplotScript(const spec::Result& result, const spec::Figure& figure
   std::string data, body;
   absl::StrAppendFormat(&body, "set multiplot layout 1,%d title %s\n", n,
                         Literal(title));
+  const std::map<std::string, std::string> colours = FigureColours(result, figure);
   for (int i = 0; i < figure.panels_size(); ++i) {
-    EmitPanel(result, figure.panels(i), i, &data, &body);
+    EmitPanel(result, figure.panels(i), i, colours, &data, &body);
   }
   absl::StrAppend(&body, "unset multiplot\n");
   std::string script = "# Generated by the runner from the Result; data inline.\n";
   absl::StrAppend(&script, data);
+  // The legend goes below each panel, where it never hides data.
   absl::StrAppend(&script,
-                  "set key top right font ',9'\nset grid\nset mxtics\n"
+                  "set key below font ',9'\nset grid\nset mxtics\n"
                   "set palette defined (0 '#440154', 1 '#31688e', 2 '#35b779', 3 '#fde725')\n");
   absl::StrAppendFormat(&script,
                         "set terminal pngcairo size %d,%d enhanced font "

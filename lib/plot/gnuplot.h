@@ -1,6 +1,7 @@
 #ifndef WARMUP_LIB_PLOT_GNUPLOT_H_
 #define WARMUP_LIB_PLOT_GNUPLOT_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
@@ -16,6 +17,12 @@ namespace warmup {
 std::string GnuplotScript(const spec::Result& result, const spec::Figure& figure,
                           const std::string& title, const std::string& png_path,
                           const std::string& pdf_path);
+
+// One colour per schedule label ("theory_warmup" for the runs
+// "theory_warmup/seed0", "/seed1", ...) over the whole figure, so that a
+// schedule keeps its colour in every panel and no two schedules share one.
+std::map<std::string, std::string> FigureColours(const spec::Result& result,
+                                                 const spec::Figure& figure);
 
 // Renders the figure with gnuplot into a private temporary folder and adds
 // <stem>.png, <stem>.pdf and <stem>.gp (the script, for reuse) to `batch`.

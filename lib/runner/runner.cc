@@ -35,7 +35,11 @@ absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
     RunContext sub = context;
     sub.spec_path = path;
     sub.out_dir = context.out_dir + "/" + part->name();
-    absl::StatusOr<spec::Result> r = RunExperiment(*part, sub);
+    const bool done = context.finished != nullptr &&
+                      context.finished->count(part->name()) > 0 &&
+                      context.finished->at(part->name()).tier() == context.tier;
+    absl::StatusOr<spec::Result> r =
+        done ? context.finished->at(part->name()) : RunExperiment(*part, sub);
     if (!r.ok()) return r.status();
     for (const spec::Scalar& s : r->scalars()) {
       spec::Scalar* copy = result->add_scalars();
@@ -123,7 +127,9 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
         request.workspace_dir.empty() ? "." : request.workspace_dir;
     report.out_dir = absl::StrCat(root, "/out/", experiment->name());
   }
-  // Fail on an unwritable folder before any work.
+  // Fail on an unwritable folder, or one the run may not replace, before
+  // any work.
+  if (absl::Status st = CheckReplaceable(report.out_dir); !st.ok()) return st;
   if (absl::Status st = EnsureWritableDirectory(report.out_dir); !st.ok()) {
     return st;
   }
@@ -141,10 +147,13 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   context.threads = request.threads;
   context.resume = request.resume;
   context.progress = request.progress;
+  context.finished = request.finished;
   absl::StatusOr<spec::Result> result = RunExperiment(*experiment, context);
   if (!result.ok()) return result.status();
   MarkEnd(&provenance);
-  provenance.set_runtime(result->provenance().runtime());
+  // What the engine knows (runtime, device used, LibTorch version, data
+  // files read) overrides the runner's defaults.
+  provenance.MergeFrom(result->provenance());
   *result->mutable_provenance() = provenance;
 
   OutputBatch batch;

@@ -2,6 +2,7 @@
 #define WARMUP_LIB_RUNNER_RUNNER_H_
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -20,6 +21,10 @@ struct RunContext {
   int threads = 1;
   bool resume = false;
   bool progress = false;
+  // Results already computed at this tier, by experiment name: an included
+  // spec found here is taken as is instead of being run again (//:reproduce
+  // runs Figure 1 before the table that includes it). May be null.
+  const std::map<std::string, spec::Result>* finished = nullptr;
 };
 
 // An engine for network problems (LibTorch). The trainer library registers
@@ -47,6 +52,7 @@ struct RunRequest {
   bool resume = false;
   bool progress = false;
   std::string command_line;
+  const std::map<std::string, spec::Result>* finished = nullptr;  // see RunContext
 };
 
 struct RunReport {

@@ -11,6 +11,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "lib/problems/make_objective.h"
+#include "lib/spec/field_range.h"
 #include "lib/schedule/schedule.h"
 
 namespace warmup {
@@ -180,113 +181,243 @@ absl::StatusOr<spec::Experiment> ApplyTier(const spec::Experiment& base,
       known.empty() ? "no tiers" : absl::StrJoin(known, ", ")));
 }
 
-absl::Status ValidateExperiment(const spec::Experiment& e) {
-  auto bad = [](const std::string& what) {
-    return absl::InvalidArgumentError(what);
-  };
-  if (!IsName(e.name())) {
-    return bad(absl::StrFormat(
-        "name: expected a non-empty [a-z0-9_]+ identifier, got '%s'", e.name()));
-  }
-  if (!e.include().empty()) {
-    // A composite: its parts are validated when they are loaded.
-    for (const spec::Claim& c : e.claims()) {
-      if (c.op() == spec::Claim::OP_UNSPECIFIED || c.rationale().empty()) {
-        return bad(absl::StrFormat("claims '%s': op and rationale must be set", c.id()));
-      }
+namespace {
+
+absl::Status Bad(const std::string& what) { return absl::InvalidArgumentError(what); }
+
+// The series the engines record (lib/runner/synthetic.cc, speedup_sweep.cc,
+// lib/trainer/network_engine.cc): what a panel may draw.
+const std::set<std::string>& RecordedMetrics() {
+  static const auto* metrics = new std::set<std::string>{
+      "loss", "gap", "lr", "lr_smoothed", "grad_norm", "smoothness",
+      "lambda_max", "lambda_min", "speedup"};
+  return *metrics;
+}
+
+// A composite names other specs; its parts are validated when loaded.
+absl::Status ValidateComposite(const spec::Experiment& e) {
+  for (const spec::Claim& c : e.claims()) {
+    if (c.op() == spec::Claim::OP_UNSPECIFIED || c.rationale().empty()) {
+      return Bad(absl::StrFormat("claims '%s': op and rationale must be set", c.id()));
     }
-    return absl::OkStatus();
   }
-  if (e.iterations() <= 0 && e.sweep().horizons_size() == 0) {
-    return bad(absl::StrFormat("iterations: must be > 0, got %d",
-                               e.iterations()));
+  return absl::OkStatus();
+}
+
+// What every run needs: a length, a problem and something to run on it.
+absl::Status ValidateRunShape(const spec::Experiment& e) {
+  const bool sweep = e.sweep().horizons_size() > 0;
+  if (e.iterations() <= 0 && !sweep) {
+    return Bad(absl::StrFormat("iterations: must be > 0, got %d", e.iterations()));
   }
   if (e.problem().kind_case() == spec::Problem::KIND_NOT_SET) {
-    return bad(
+    return Bad(
         "problem: no kind set; expected one of river_valley, cosh_valley, "
         "speedup_instance, network");
   }
-  if (e.problem().kind_case() != spec::Problem::kNetwork) {
-    if (absl::Status st = ValidateSyntheticProblem(e.problem()); !st.ok()) {
-      return st;
+  if (e.problem().has_network()) {
+    const spec::Network& n = e.problem().network();
+    if (!((n.model() == "resnet18" && n.dataset() == "cifar10") ||
+          (n.model() == "nanogpt" && n.dataset() == "tinyshakespeare"))) {
+      return Bad(absl::StrFormat(
+          "problem.network: model '%s' on dataset '%s'; expected resnet18 on cifar10 "
+          "or nanogpt on tinyshakespeare",
+          n.model(), n.dataset()));
     }
+    // The trainer's defaults: 128 wide, 4 heads.
+    const int64_t embedding = n.embedding() > 0 ? n.embedding() : 128;
+    const int64_t heads = n.heads() > 0 ? n.heads() : 4;
+    if (n.model() == "nanogpt" && embedding % heads != 0) {
+      return Bad(absl::StrFormat(
+          "problem.network.embedding: %d is not a multiple of network.heads (%d)",
+          embedding, heads));
+    }
+  } else if (absl::Status st = ValidateSyntheticProblem(e.problem()); !st.ok()) {
+    return st;
   }
-  if (e.schedules().empty() && e.sweep().horizons_size() == 0) {
-    return bad("schedules: at least one schedule is required");
-  }
-  std::set<std::string> labels;
-  for (const spec::Schedule& s : e.schedules()) {
-    if (absl::Status st = ValidateSchedule(s); !st.ok()) return st;
-    if (!IsName(s.label())) {
-      return bad(absl::StrFormat(
-          "schedules.label: expected [a-z0-9_]+, got '%s'", s.label()));
-    }
-    if (!labels.insert(s.label()).second) {
-      return bad(absl::StrFormat("schedules.label: '%s' appears twice",
-                                 s.label()));
-    }
-  }
-  for (const spec::TunedBaseline& b : e.tuned()) {
-    if (absl::Status st = ValidateTunedBaseline(
-            b, e.problem().has_network(), e.stop().target_gap() > 0);
-        !st.ok()) {
-      return st;
-    }
-    if (!labels.insert(b.label()).second) {
-      return bad(absl::StrFormat("tuned.label: '%s' is already a schedule label",
-                                 b.label()));
-    }
+  if (e.schedules().empty() && !sweep) {
+    return Bad("schedules: at least one schedule is required");
   }
   for (int64_t seed : e.sweep().tuning_seeds()) {
-    if (seed < 0) return bad(absl::StrFormat("sweep.tuning_seeds: must be >= 0, got %d", seed));
     if (std::find(e.seeds().begin(), e.seeds().end(), seed) != e.seeds().end()) {
-      return bad(absl::StrFormat(
+      return Bad(absl::StrFormat(
           "sweep.tuning_seeds: %d is also in seeds; the seeds that select must be disjoint "
           "from those that score",
           seed));
     }
   }
-  for (int64_t h : e.sweep().horizons()) {
-    if (h <= 0) {
-      return bad(absl::StrFormat("sweep.horizons: must be > 0, got %d", h));
+  return absl::OkStatus();
+}
+
+// Schedules and tuned baselines: each valid, each label distinct. Fills
+// `labels` with every run label.
+absl::Status ValidateRuns(const spec::Experiment& e, std::set<std::string>* labels) {
+  for (const spec::Schedule& s : e.schedules()) {
+    if (absl::Status st = ValidateSchedule(s); !st.ok()) return st;
+    if (!IsName(s.label())) {
+      return Bad(absl::StrFormat("schedules.label: expected [a-z0-9_]+, got '%s'", s.label()));
+    }
+    if (!labels->insert(s.label()).second) {
+      return Bad(absl::StrFormat("schedules.label: '%s' appears twice", s.label()));
     }
   }
-  if (e.record().every() < 0) return bad("record.every: must be >= 0");
-  if (e.optimizer().divergence_factor() < 0) {
-    return bad("optimizer.divergence_factor: must be >= 0");
-  }
-  for (const spec::Panel& p : e.figure().panels()) {
-    if (p.metric().empty()) return bad("figure.panels.metric: must be set");
-    for (const std::string& run : p.runs()) {
-      if (labels.count(run) == 0 && e.sweep().horizons_size() == 0) {
-        return bad(absl::StrFormat(
-            "figure.panels.runs: '%s' is not a schedule label", run));
-      }
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    if (absl::Status st = ValidateTunedBaseline(b, e.problem().has_network(),
+                                                e.stop().target_gap() > 0);
+        !st.ok()) {
+      return st;
     }
-  }
-  std::set<std::string> ids;
-  for (const spec::Claim& c : e.claims()) {
-    if (!IsName(c.id())) {
-      return bad(absl::StrFormat("claims.id: expected [a-z0-9_]+, got '%s'",
-                                 c.id()));
-    }
-    if (!ids.insert(c.id()).second) {
-      return bad(absl::StrFormat("claims.id: '%s' appears twice", c.id()));
-    }
-    if (c.metric().empty()) {
-      return bad(absl::StrFormat("claims '%s': metric must be set", c.id()));
-    }
-    if (c.op() == spec::Claim::OP_UNSPECIFIED) {
-      return bad(absl::StrFormat(
-          "claims '%s': op must be one of LE, LT, GE, GT, EQ", c.id()));
-    }
-    if (c.rationale().empty()) {
-      return bad(absl::StrFormat(
-          "claims '%s': rationale must say where the threshold came from",
-          c.id()));
+    if (!labels->insert(b.label()).second) {
+      return Bad(absl::StrFormat("tuned.label: '%s' is already a schedule label", b.label()));
     }
   }
   return absl::OkStatus();
+}
+
+// Panels draw recorded metrics of existing runs. A sweep's runs are named
+// by the sweep ("gd", "sgd/best_constant", ...), not by schedule labels.
+absl::Status ValidateFigure(const spec::Experiment& e, const std::set<std::string>& labels) {
+  const bool sweep = e.sweep().horizons_size() > 0;
+  for (int i = 0; i < e.figure().panels_size(); ++i) {
+    const spec::Panel& p = e.figure().panels(i);
+    const std::string where = absl::StrCat("figure.panels[", i, "]");
+    std::vector<std::string> metrics = {p.metric()};
+    metrics.insert(metrics.end(), p.also().begin(), p.also().end());
+    for (const std::string& m : metrics) {
+      if (RecordedMetrics().count(m) == 0) {
+        return Bad(absl::StrFormat("%s: metric '%s' is not recorded; expected one of %s",
+                                   where, m, absl::StrJoin(RecordedMetrics(), ", ")));
+      }
+    }
+    if (!p.x().empty() && p.x() != "step" && p.x() != "horizon" &&
+        RecordedMetrics().count(p.x()) == 0) {
+      return Bad(absl::StrFormat("%s.x: '%s' is neither step, horizon nor a recorded metric",
+                                 where, p.x()));
+    }
+    for (const std::string& run : p.runs()) {
+      if (labels.count(run) == 0 && !sweep) {
+        return Bad(absl::StrFormat("%s.runs: '%s' is not a schedule label", where, run));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The run a claim's scalar belongs to: "<run>[/seed<k>].<quantity>".
+std::string RunOfScalar(const std::string& scalar) {
+  const std::string run = scalar.substr(0, scalar.find('.'));
+  return run.substr(0, run.find('/'));
+}
+
+// Claims: distinct ids, an operator, a rationale, and scalars of existing
+// runs (a sweep's scalars belong to "gd", "sgd" and "sgd_abc"; "problem." scalars are
+// the synthetic problem's constants).
+absl::Status ValidateClaims(const spec::Experiment& e, const std::set<std::string>& labels) {
+  const bool sweep = e.sweep().horizons_size() > 0;
+  std::set<std::string> ids;
+  for (const spec::Claim& c : e.claims()) {
+    if (!IsName(c.id())) {
+      return Bad(absl::StrFormat("claims.id: expected [a-z0-9_]+, got '%s'", c.id()));
+    }
+    if (!ids.insert(c.id()).second) {
+      return Bad(absl::StrFormat("claims.id: '%s' appears twice", c.id()));
+    }
+    if (c.metric().empty()) {
+      return Bad(absl::StrFormat("claims '%s': metric must be set", c.id()));
+    }
+    if (c.op() == spec::Claim::OP_UNSPECIFIED) {
+      return Bad(absl::StrFormat("claims '%s': op must be one of LE, LT, GE, GT, EQ", c.id()));
+    }
+    if (c.rationale().empty()) {
+      return Bad(absl::StrFormat(
+          "claims '%s': rationale must say where the threshold came from", c.id()));
+    }
+    for (const auto& [field, scalar] : {std::pair{"metric", c.metric()},
+                                        {"divided_by", c.divided_by()},
+                                        {"minus", c.minus()}}) {
+      if (scalar.empty()) continue;
+      const std::string run = RunOfScalar(scalar);
+      // "problem.<constant>": the synthetic problems' constants (docs/specs.md).
+      const bool known =
+          run == "problem" ||
+          (sweep ? (run == "gd" || run == "sgd" || run == "sgd_abc") : labels.count(run) > 0);
+      if (!known || scalar.find('.') == std::string::npos) {
+        return Bad(absl::StrFormat(
+            "claims '%s'.%s: '%s' names no run of this spec; expected <run>.<quantity> "
+            "with <run> one of %s",
+            c.id(), field, scalar,
+            sweep ? std::string("gd, sgd, sgd_abc") : absl::StrJoin(labels, ", ")));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Tier names are identifiers and distinct; default_tier and every claim's
+// tiers name one of them. Checked on the spec as written, before a tier is
+// applied.
+absl::Status ValidateTierNames(const spec::Experiment& e) {
+  std::set<std::string> names;
+  for (int i = 0; i < e.tiers_size(); ++i) {
+    const std::string& name = e.tiers(i).name();
+    if (!IsName(name)) {
+      return Bad(absl::StrFormat("tiers[%d].name: expected [a-z0-9_]+, got '%s'", i, name));
+    }
+    if (!names.insert(name).second) {
+      return Bad(absl::StrFormat("tiers[%d].name: '%s' appears twice", i, name));
+    }
+  }
+  const std::string defined =
+      names.empty() ? std::string("no tiers") : absl::StrJoin(names, ", ");
+  if (!e.default_tier().empty() && names.count(e.default_tier()) == 0) {
+    return Bad(absl::StrFormat("default_tier: '%s' is not a tier of this spec (it defines %s)",
+                               e.default_tier(), defined));
+  }
+  auto check_claims = [&](const spec::Experiment& part) -> absl::Status {
+    for (const spec::Claim& c : part.claims()) {
+      for (const std::string& t : c.tiers()) {
+        if (names.count(t) == 0) {
+          return Bad(absl::StrFormat(
+              "claims '%s'.tiers: '%s' is not a tier of this spec (it defines %s)", c.id(), t,
+              defined));
+        }
+      }
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status st = check_claims(e); !st.ok()) return st;
+  for (const spec::Tier& t : e.tiers()) {
+    if (absl::Status st = check_claims(t.overrides()); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateExperiment(const spec::Experiment& e) {
+  // Tier overrides are checked as written (ValidateSpecAsWritten): their
+  // unset fields are not zeros.
+  spec::Experiment untiered = e;
+  untiered.clear_tiers();
+  if (absl::Status st = CheckFieldRanges(untiered, /*set_only=*/false); !st.ok()) return st;
+  if (!IsName(e.name())) {
+    return Bad(absl::StrFormat("name: expected a non-empty [a-z0-9_]+ identifier, got '%s'",
+                               e.name()));
+  }
+  if (!e.include().empty()) return ValidateComposite(e);
+  std::set<std::string> labels;
+  if (absl::Status st = ValidateRunShape(e); !st.ok()) return st;
+  if (absl::Status st = ValidateRuns(e, &labels); !st.ok()) return st;
+  if (absl::Status st = ValidateFigure(e, labels); !st.ok()) return st;
+  return ValidateClaims(e, labels);
+}
+
+absl::Status ValidateSpecAsWritten(const spec::Experiment& e) {
+  // Tier overrides hold only what they change: their unset fields mean
+  // "keep the base", so only set fields are range-checked here; the merged
+  // spec is checked in full by ValidateExperiment.
+  if (absl::Status st = CheckFieldRanges(e, /*set_only=*/true); !st.ok()) return st;
+  return ValidateTierNames(e);
 }
 
 absl::StatusOr<spec::Experiment> BuildExperiment(const std::string& text,
@@ -294,6 +425,9 @@ absl::StatusOr<spec::Experiment> BuildExperiment(const std::string& text,
                                                  const std::string& tier) {
   absl::StatusOr<spec::Experiment> parsed = ParseExperiment(text, path);
   if (!parsed.ok()) return parsed.status();
+  if (absl::Status st = ValidateSpecAsWritten(*parsed); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.message()));
+  }
   absl::StatusOr<spec::Experiment> tiered = ApplyTier(*parsed, tier);
   if (!tiered.ok()) {
     return absl::InvalidArgumentError(

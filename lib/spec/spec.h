@@ -36,8 +36,15 @@ absl::StatusOr<spec::Experiment> ApplyTier(const spec::Experiment& base,
 absl::Status ValidateTunedBaseline(const spec::TunedBaseline& baseline,
                                    bool network, bool has_target);
 
-// Checks a spec after tier overrides; the error names the field at fault.
+// Checks a spec after tier overrides: every numeric field finite and in its
+// documented range (proto/range.proto), then the rules between fields (runs,
+// labels, figure panels, claims). The error names the field at fault.
 absl::Status ValidateExperiment(const spec::Experiment& experiment);
+
+// Checks a spec as written, before a tier is applied: the values each tier
+// sets are finite and in range, tier names are distinct, and default_tier
+// and every claim's tiers name a tier of the spec.
+absl::Status ValidateSpecAsWritten(const spec::Experiment& experiment);
 
 }  // namespace warmup
 

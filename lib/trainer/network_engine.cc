@@ -7,6 +7,8 @@
 #include <map>
 #include <numeric>
 
+#include <torch/version.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -54,6 +56,22 @@ std::map<std::string, double> FitScalars(const std::vector<double>& gap,
 }
 
 std::string Num(double v) { return absl::StrFormat("%.4g", v); }
+
+// Provenance of a network run: LibTorch's version, the device it used and the
+// data files it read (each once).
+void RecordWhereItRan(const TrainTrace& trace, spec::Provenance* p) {
+  (*p->mutable_versions())["libtorch"] = TORCH_VERSION;
+  p->set_device(trace.device);
+  for (const DataFile& f : trace.data_files) {
+    bool listed = false;
+    for (const spec::DataFile& d : p->data_files()) listed = listed || d.path() == f.path;
+    if (listed) continue;
+    spec::DataFile* d = p->add_data_files();
+    d->set_path(f.path);
+    d->set_sha256(f.sha256);
+    d->set_bytes(f.bytes);
+  }
+}
 
 absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& ctx,
                                   spec::Result* result) {
@@ -137,6 +155,8 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
                                            : spec::RunOutcome::COMPLETED);
       outcome->set_steps(trace->steps_run);
       outcome->set_final_gap(scalars["final_loss"]);
+      outcome->set_resumed_from(trace->resumed_from);
+      RecordWhereItRan(*trace, result->mutable_provenance());
     }
     // "<label>.<q>" is the mean over seeds and "<label>.<q>_sd" the spread.
     for (const auto& [k, values] : per_seed) {

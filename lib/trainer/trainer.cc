@@ -14,10 +14,12 @@
 #include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 #include <torch/serialize.h>
+#include <torch/version.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,6 +27,8 @@
 #include "lib/data/char_corpus.h"
 #include "lib/data/cifar10.h"
 #include "lib/data/data_folder.h"
+#include "lib/io/provenance.h"
+#include "lib/io/sha256.h"
 #include "lib/nn/nanogpt.h"
 #include "lib/nn/resnet.h"
 #include "lib/schedule/schedule.h"
@@ -150,7 +154,8 @@ absl::StatusOr<T> Cached(const std::string& key, const std::function<absl::Statu
   return loaded;
 }
 
-absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Device device) {
+absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Device device,
+                                               std::vector<DataFile>* files_read) {
   const spec::Network& n = r.network;
   absl::StatusOr<std::string> folder = ResolveDataFolder(r.data_dir);
   if (!folder.ok()) return folder.status();
@@ -164,6 +169,7 @@ absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Dev
         absl::StrCat(*folder, "|cifar10|", n.train_examples()),
         [&] { return LoadCifar10(*folder, true, n.train_examples()); });
     if (!data.ok()) return data.status();
+    *files_read = data->files;
     const int64_t b = r.optimizer.kind() == spec::Optimizer::GD ? data->size() : batch;
     return std::unique_ptr<Task>(
         std::make_unique<CifarResNetTask>(n, b, examples, *std::move(data), device));
@@ -175,6 +181,7 @@ absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Dev
     absl::StatusOr<CharCorpus> corpus = Cached<CharCorpus>(
         absl::StrCat(*folder, "|tinyshakespeare"), [&] { return LoadTinyShakespeare(*folder); });
     if (!corpus.ok()) return corpus.status();
+    *files_read = corpus->files;
     GptConfig c;
     c.vocab = corpus->vocab_size();
     c.layers = n.layers() > 0 ? n.layers() : 4;
@@ -213,9 +220,45 @@ std::string TensorString(const torch::Tensor& t) {
   return s;
 }
 
+// The first line of an exception message (LibTorch appends a backtrace).
+std::string FirstLine(const std::string& what) { return what.substr(0, what.find('\n')); }
+
+// SHA-256 of everything that determines a run's trajectory: the network,
+// optimizer, schedule, profile, length, recording and seed. Not the device,
+// data folder or checkpoint settings.
+std::string RunIdentity(const TrainRequest& r) {
+  return Sha256Hex(absl::StrCat(
+      r.network.SerializeAsString(), "|", r.optimizer.SerializeAsString(), "|",
+      r.schedule.SerializeAsString(), "|", r.profile.SerializeAsString(), "|", r.iterations,
+      "|", r.record_every, "|", r.seed));
+}
+
+// The device a run used, for provenance: the CPU model, or the GPU's name
+// (from nvidia-smi) and the CUDA runtime LibTorch was built with.
+std::string DescribeDevice(const torch::Device& device) {
+  if (!device.is_cuda()) return absl::StrCat("cpu: ", CpuModel());
+  std::string cuda = "unknown";
+  try {
+    const long v = at::detail::getCUDAHooks().versionCUDART();
+    cuda = absl::StrCat(v / 1000, ".", (v % 1000) / 10);
+  } catch (const c10::Error&) {
+  }
+  std::string name = "unknown GPU";
+  if (FILE* pipe = popen("nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null", "r")) {
+    char buf[256];
+    if (std::fgets(buf, sizeof(buf), pipe) != nullptr) name = FirstLine(buf);
+    pclose(pipe);
+  }
+  return absl::StrFormat("cuda:%d: %s, CUDA %s; host cpu: %s",
+                         device.has_index() ? device.index() : 0, name, cuda, CpuModel());
+}
+
 // Everything a resumed run needs to continue exactly where it stopped.
+// A checkpoint names the run it belongs to by `identity` (RunIdentity), so
+// that --resume never continues a different spec's run.
 struct Checkpointer {
   std::string path;
+  std::string identity;
   void Save(Task& task, torch::optim::SGD& opt, const LearningRateSchedule& schedule,
             const std::mt19937_64& rng, const TrainTrace& trace, int64_t step) const {
     torch::serialize::OutputArchive a;
@@ -223,6 +266,7 @@ struct Checkpointer {
     opt.save(a);
     std::ostringstream rng_state;
     rng_state << rng;
+    a.write("identity", StringTensor(identity));
     a.write("step", torch::tensor(step));
     a.write("rng", StringTensor(rng_state.str()));
     a.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
@@ -240,11 +284,33 @@ struct Checkpointer {
     a.save_to(tmp);
     std::filesystem::rename(tmp, path);
   }
-  bool Load(Task& task, torch::optim::SGD& opt, LearningRateSchedule& schedule,
-            std::mt19937_64& rng, TrainTrace& trace, int64_t* step) const {
+  // False when there is no checkpoint. A file LibTorch cannot read, or one
+  // written for another run, is InvalidArgument naming it.
+  absl::StatusOr<bool> Load(Task& task, torch::optim::SGD& opt, LearningRateSchedule& schedule,
+                            std::mt19937_64& rng, TrainTrace& trace, int64_t* step) const {
     if (!std::filesystem::exists(path)) return false;
+    try {
+      return LoadUnguarded(task, opt, schedule, rng, trace, step);
+    } catch (const c10::Error& e) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "checkpoint '%s' cannot be read (%s); it is damaged or not a checkpoint of this "
+          "artifact: delete it to start the run over, or run without --resume",
+          path, FirstLine(e.what_without_backtrace())));
+    }
+  }
+  absl::StatusOr<bool> LoadUnguarded(Task& task, torch::optim::SGD& opt,
+                                     LearningRateSchedule& schedule, std::mt19937_64& rng,
+                                     TrainTrace& trace, int64_t* step) const {
     torch::serialize::InputArchive a;
     a.load_from(path);
+    torch::Tensor written_for;
+    if (!a.try_read("identity", written_for) || TensorString(written_for) != identity) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "checkpoint '%s' was written by a different run (spec hash %s; this run's is %s): "
+          "its spec, tier or seed changed since. Delete the checkpoint to start over, or "
+          "run without --resume",
+          path, written_for.defined() ? TensorString(written_for) : "none", identity));
+    }
     task.module().load(a);
     opt.load(a);
     // Each read needs a fresh tensor: reading into one resizes it in place.
@@ -310,14 +376,13 @@ void Progress(const TrainRequest& r, int64_t step, int64_t total, double seconds
   if (step == total) std::fprintf(stderr, "\n");
 }
 
-}  // namespace
-
-absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
+absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
   if (r.iterations <= 0) return absl::InvalidArgumentError("iterations must be > 0");
   absl::StatusOr<torch::Device> device = PickDevice(r.device);
   if (!device.ok()) return device.status();
   torch::manual_seed(static_cast<uint64_t>(r.seed));
-  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, *device);
+  TrainTrace trace;
+  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, *device, &trace.data_files);
   if (!task.ok()) return task.status();
   Task& t = **task;
   absl::StatusOr<std::unique_ptr<LearningRateSchedule>> schedule =
@@ -328,14 +393,23 @@ absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
                             .momentum(r.optimizer.momentum())
                             .weight_decay(r.optimizer.weight_decay()));
   std::mt19937_64 rng(static_cast<uint64_t>(r.seed) * 7919 + 17);
-  TrainTrace trace;
-  trace.device = device->is_cuda() ? "cuda" : "cpu";
+  trace.device = DescribeDevice(*device);
   for (const auto& p : t.module().parameters()) trace.parameters += p.numel();
-  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt"};
+  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", RunIdentity(r)};
   int64_t start = 0;
-  if (r.resume && !r.checkpoint_dir.empty() &&
-      checkpointer.Load(t, opt, **schedule, rng, trace, &start)) {
-    trace.resumed_from = start;
+  if (r.resume) {
+    absl::StatusOr<bool> resumed =
+        r.checkpoint_dir.empty() ? false
+                                 : checkpointer.Load(t, opt, **schedule, rng, trace, &start);
+    if (!resumed.ok()) return resumed.status();
+    if (*resumed) {
+      trace.resumed_from = start;
+    } else {
+      // Not an error: runs of an experiment that had not started yet have
+      // nothing to resume. Said once per run, and resumed_from stays 0.
+      std::fprintf(stderr, "resume: no checkpoint at %s/last.pt; run %s starts from step 0\n",
+                   r.checkpoint_dir.c_str(), r.label.c_str());
+    }
   }
   const int64_t every = r.record_every > 0 ? r.record_every : 1;
   const int64_t profile_every = r.profile.every();
@@ -394,6 +468,22 @@ absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
     if (absl::Status st = Measure(t, r.profile, step, &trace); !st.ok()) return st;
   }
   return trace;
+}
+
+}  // namespace
+
+absl::StatusOr<TrainTrace> Train(const TrainRequest& r) {
+  // LibTorch reports errors by throwing (c10::Error; std::bad_alloc for a
+  // network too big for memory): they end the run with a Status here.
+  try {
+    return TrainUnguarded(r);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrFormat("run '%s': LibTorch failed: %s", r.label,
+                                               FirstLine(e.what_without_backtrace())));
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrFormat("run '%s': training failed: %s", r.label, FirstLine(e.what())));
+  }
 }
 
 }  // namespace warmup

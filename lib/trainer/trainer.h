@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/data/data_folder.h"
 #include "proto/experiment.pb.h"
 
 namespace warmup {
@@ -44,14 +45,18 @@ struct TrainTrace {
   bool diverged = false;
   int64_t steps_run = 0;
   int64_t resumed_from = 0;  // step of the checkpoint resumed from, or 0
-  std::string device;        // where it ran
+  std::string device;        // where it ran: CPU model, or GPU name and CUDA version
+  std::vector<DataFile> data_files;  // the data set's files read, with checksums
   int64_t parameters = 0;
 };
 
 // Trains the network of `request` with GD or SGD (momentum and weight decay
 // optional) under its schedule; the theory warmup reads the minibatch loss.
 // A non-finite loss ends the run with diverged = true. Errors: a missing data
-// folder or file (NotFound), bad settings (InvalidArgument).
+// folder or file (NotFound), bad settings (InvalidArgument), a checkpoint
+// that cannot be read or belongs to another run (InvalidArgument), and any
+// exception LibTorch throws (Internal, with its message). With `resume` and
+// no checkpoint, the run starts from step 0 and says so on stderr.
 absl::StatusOr<TrainTrace> Train(const TrainRequest& request);
 
 }  // namespace warmup

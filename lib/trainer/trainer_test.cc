@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "gtest/gtest.h"
 
@@ -130,6 +131,83 @@ TEST(TrainerTest, BadSettingsAreErrors) {
   const absl::Status missing = Train(r).status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.message().find("download_data.sh"), std::string::npos);
+}
+
+// A checkpoint LibTorch cannot read is an error naming it, not an abort.
+TEST(TrainerTest, CorruptCheckpointIsAnErrorNamingIt) {
+  TrainRequest r = TinyGpt();
+  r.checkpoint_dir = Temp("corrupt_ckpt");
+  r.checkpoint_every = 10;
+  r.resume = true;
+  std::filesystem::create_directories(r.checkpoint_dir);
+  std::ofstream(r.checkpoint_dir + "/last.pt") << "not a checkpoint";
+  const absl::Status st = Train(r).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_NE(st.message().find("last.pt' cannot be read"), std::string::npos) << st;
+}
+
+// --resume with a checkpoint another run wrote (here: another seed) is
+// refused, naming both runs' hashes.
+TEST(TrainerTest, CheckpointOfAnotherRunIsRefused) {
+  TrainRequest first = TinyGpt();
+  first.checkpoint_dir = Temp("other_ckpt");
+  first.checkpoint_every = 10;
+  first.stop_after = 10;
+  ASSERT_TRUE(Train(first).ok());
+  TrainRequest second = first;
+  second.stop_after = 0;
+  second.resume = true;
+  second.seed = 4;
+  const absl::Status st = Train(second).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_NE(st.message().find("was written by a different run"), std::string::npos) << st;
+  second.seed = first.seed;  // the same run resumes
+  auto same = Train(second);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->resumed_from, 10);
+}
+
+// --resume with nothing to resume starts from step 0 and says so.
+TEST(TrainerTest, ResumeWithoutCheckpointSaysSo) {
+  TrainRequest r = TinyGpt();
+  r.label = "fresh";
+  r.checkpoint_dir = Temp("empty_ckpt");
+  r.checkpoint_every = 10;
+  r.resume = true;
+  testing::internal::CaptureStderr();
+  auto t = Train(r);
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->resumed_from, 0);
+  EXPECT_EQ(t->steps_run, 40);
+  EXPECT_NE(err.find("resume: no checkpoint at " + r.checkpoint_dir +
+                     "/last.pt; run fresh starts from step 0"),
+            std::string::npos)
+      << err;
+}
+
+// An exception LibTorch throws inside a run (here: a dropout probability
+// above 1, which torch::nn::Dropout refuses) comes back as a Status.
+TEST(TrainerTest, LibTorchErrorsBecomeAStatus) {
+  TrainRequest r = TinyGpt();
+  r.network.set_dropout(2.0);
+  r.iterations = 2;
+  const absl::Status st = Train(r).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal) << st;
+  EXPECT_NE(st.message().find("LibTorch failed"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("dropout probability"), std::string::npos) << st;
+}
+
+TEST(TrainerTest, RecordsTheDeviceAndTheFilesItRead) {
+  TrainRequest r = TinyGpt();
+  r.iterations = 2;
+  r.profile.set_every(0);
+  auto t = Train(r);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->device.rfind("cpu: ", 0), 0u) << t->device;
+  ASSERT_EQ(t->data_files.size(), 1u);
+  EXPECT_EQ(t->data_files[0].path, "tinyshakespeare/input.txt");
+  EXPECT_EQ(t->data_files[0].bytes, 1115394);
 }
 
 }  // namespace

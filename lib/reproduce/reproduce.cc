@@ -1,0 +1,538 @@
+#include "lib/reproduce/reproduce.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "lib/io/output_batch.h"
+#include "lib/io/provenance.h"
+#include "lib/io/sha256.h"
+#include "lib/report/report.h"
+#include "lib/runner/claims.h"
+#include "lib/runner/runner.h"
+#include "lib/spec/spec.h"
+
+namespace warmup {
+namespace fs = std::filesystem;
+
+int ExperimentOutcome::ClaimsFailed() const {
+  int n = 0;
+  for (const spec::ClaimVerdict& v : result.claims()) n += v.pass() ? 0 : 1;
+  return n;
+}
+
+int ExperimentOutcome::Drifted() const {
+  int n = 0;
+  for (const ReferenceCheck& c : checks) n += c.ok ? 0 : 1;
+  return n;
+}
+
+namespace {
+
+// A spec found under experiments/, read and tiered before anything runs.
+struct Planned {
+  std::string name;
+  std::string path;
+  spec::Experiment experiment;
+  std::vector<spec::Experiment> includes;
+  std::string inputs_sha256;  // the spec and the specs it includes
+  double stored_seconds = -1; // from the reference of this tier; -1 unknown
+};
+
+std::string ReferencePath(const std::string& dir, const std::string& name,
+                          const std::string& tier) {
+  return absl::StrCat(dir, "/", name, ".", tier, ".json");
+}
+
+std::string Duration(double seconds) {
+  if (seconds < 0) return "unknown";
+  if (seconds < 90) return absl::StrFormat("%.0f s", seconds);
+  if (seconds < 5400) return absl::StrFormat("%.1f min", seconds / 60);
+  return absl::StrFormat("%.1f h", seconds / 3600);
+}
+
+absl::StatusOr<std::vector<spec::Experiment>> LoadIncludes(const spec::Experiment& e,
+                                                           const std::string& spec_path,
+                                                           const std::string& tier,
+                                                           std::string* texts) {
+  std::vector<spec::Experiment> out;
+  for (const std::string& include : e.include()) {
+    const std::string path = (fs::path(spec_path).parent_path() / include).string();
+    std::string text;
+    if (absl::Status st = ReadFile(path, &text); !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          spec_path, ": included spec '", include, "' cannot be read at ", path));
+    }
+    absl::StatusOr<spec::Experiment> part = BuildExperiment(text, path, tier);
+    if (!part.ok()) return part.status();
+    if (texts != nullptr) absl::StrAppend(texts, "\n--- ", include, "\n", text);
+    out.push_back(*std::move(part));
+  }
+  return out;
+}
+
+// Reads and tiers every selected spec; any error stops before a run starts.
+absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(o.experiments_dir, ec)) {
+    if (entry.path().extension() == ".textproto") paths.push_back(entry.path().string());
+  }
+  if (ec || paths.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no experiment specs (*.textproto) in '", o.experiments_dir, "'"));
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<std::string> names;
+  for (const std::string& p : paths) names.push_back(fs::path(p).stem().string());
+  for (const std::string& want : o.only) {
+    if (std::find(names.begin(), names.end(), want) == names.end()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--only: no spec named '%s' in %s; known: %s", want, o.experiments_dir,
+          absl::StrJoin(names, ", ")));
+    }
+  }
+  std::vector<Planned> plan;
+  for (const std::string& path : paths) {
+    const std::string name = fs::path(path).stem().string();
+    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), name) == o.only.end()) {
+      continue;
+    }
+    std::string text;
+    if (absl::Status st = ReadFile(path, &text); !st.ok()) return st;
+    absl::StatusOr<spec::Experiment> e = BuildExperiment(text, path, o.tier);
+    if (!e.ok()) return e.status();
+    if (e->name() != name) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: name '%s' differs from the file name; expected name: \"%s\"", path,
+          e->name(), name));
+    }
+    Planned p{name, path, *e, {}, "", -1};
+    absl::StatusOr<std::vector<spec::Experiment>> includes =
+        LoadIncludes(*e, path, o.tier, &text);
+    if (!includes.ok()) return includes.status();
+    p.includes = *std::move(includes);
+    p.inputs_sha256 = Sha256Hex(text);
+    std::string json;
+    if (ReadFile(ReferencePath(o.reference_dir, name, o.tier), &json).ok()) {
+      absl::StatusOr<Reference> ref = ParseReference(json, name);
+      if (ref.ok()) p.stored_seconds = ref->provenance.wall_seconds;
+    }
+    plan.push_back(std::move(p));
+  }
+  // Fastest first, so cheap results arrive early; without a stored timing,
+  // synthetic specs (seconds) before network ones (minutes).
+  auto cost = [&](const Planned& p) {
+    if (p.stored_seconds >= 0) return p.stored_seconds;
+    return HasNetworks(p.experiment, p.path, o.tier) ? 2e300 : 1e300;
+  };
+  std::stable_sort(plan.begin(), plan.end(),
+                   [&](const Planned& a, const Planned& b) { return cost(a) < cost(b); });
+  // A spec that includes others runs after them, and reuses their Results.
+  std::stable_partition(plan.begin(), plan.end(),
+                        [](const Planned& p) { return p.experiment.include().empty(); });
+  return plan;
+}
+
+// The stamp a finished run leaves beside its Result: what it was made from.
+std::string Stamp(const std::string& tier, const std::string& device, const std::string& commit,
+                  const std::string& inputs_sha256) {
+  return absl::StrCat("tier ", tier, "\ndevice ", device, "\ngit_commit ", commit,
+                      "\nspecs_sha256 ", inputs_sha256, "\n");
+}
+
+// The code version a finished output must match: the commit, "-dirty" when
+// the tree has changes outside experiments/reference/ (which --update_reference
+// itself writes, and which no run reads).
+std::string CodeVersion(const std::string& workspace_dir, int threads) {
+  spec::Provenance here;
+  FillProvenance("", "", workspace_dir, threads, &here);
+  std::string commit = here.git_commit();
+  if (!absl::EndsWith(commit, "-dirty") || workspace_dir.empty()) return commit;
+  const std::string command = absl::StrCat(
+      "git -C '", workspace_dir,
+      "' status --porcelain -- . ':(exclude)experiments/reference' 2>/dev/null");
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return commit;
+  char buffer[256];
+  const bool other_changes = std::fgets(buffer, sizeof buffer, pipe) != nullptr;
+  pclose(pipe);
+  return other_changes ? commit : commit.substr(0, commit.size() - 6);
+}
+
+double Seconds(const spec::Provenance& p) {
+  return std::max<double>(0, (p.end_time().seconds() - p.start_time().seconds()) +
+                                 1e-9 * (p.end_time().nanos() - p.start_time().nanos()));
+}
+
+bool BadInput(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kInvalidArgument ||
+         s.code() == absl::StatusCode::kNotFound ||
+         s.code() == absl::StatusCode::kPermissionDenied ||
+         s.code() == absl::StatusCode::kUnimplemented;
+}
+
+std::string Relative(const std::string& path, const std::string& root) {
+  if (root.empty()) return path;
+  std::error_code ec;
+  const fs::path rel = fs::relative(path, root, ec);
+  if (ec || rel.empty() || absl::StartsWith(rel.string(), "..")) return path;
+  return rel.string();
+}
+
+void CheckReference(const Planned& p, const ReproduceOptions& o, ExperimentOutcome* out,
+                    std::FILE* log) {
+  out->reference_path = ReferencePath(o.reference_dir, p.name, o.tier);
+  const auto operands = ClaimOperandsOf(p.experiment, p.path, o.tier);
+  if (o.update_reference) {
+    Reference ref = MakeReference(out->result, HasNetworks(p.experiment, p.path, o.tier),
+                                  operands);
+    if (out->skipped || ref.provenance.wall_seconds == 0) {
+      ref.provenance.wall_seconds = out->wall_seconds;
+    }
+    std::error_code ec;
+    fs::create_directories(o.reference_dir, ec);
+    absl::Status st = WriteFileAtomically(out->reference_path, ReferenceJson(ref));
+    if (!st.ok()) {
+      out->error = st;
+      return;
+    }
+    out->reference_written = true;
+    std::fprintf(log, "  reference written: %s\n", out->reference_path.c_str());
+  }
+  std::string json;
+  if (!ReadFile(out->reference_path, &json).ok()) {
+    std::fprintf(log, "  reference: none stored at %s (--update_reference writes it)\n",
+                 out->reference_path.c_str());
+    return;
+  }
+  absl::StatusOr<Reference> ref = ParseReference(json, out->reference_path);
+  if (!ref.ok()) {
+    out->checks.push_back({"file", 0, 0, 0, false, std::string(ref.status().message())});
+  } else {
+    out->checks = CompareWithReference(out->result, *ref, operands);
+  }
+  out->has_reference = true;
+  for (const ReferenceCheck& c : out->checks) {
+    // Just written: the comparison is with itself; only a failure is news.
+    if (o.update_reference && c.ok) continue;
+    std::fprintf(log, "  %s\n", ReferenceLine(c).c_str());
+  }
+}
+
+// Runs one planned spec, or takes its finished output.
+ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std::string& commit,
+                         const std::map<std::string, spec::Result>& finished, std::FILE* log) {
+  ExperimentOutcome out;
+  out.name = p.name;
+  out.spec_path = p.path;
+  out.experiment = p.experiment;
+  out.out_dir = absl::StrCat(o.out_root, "/", o.tier, "/", p.name);
+  const std::string stamp_path = out.out_dir + "/reproduce.stamp";
+  const std::string stamp = Stamp(o.tier, o.device, commit, p.inputs_sha256);
+  std::string old_stamp;
+  if (!o.rerun && ReadFile(stamp_path, &old_stamp).ok() && old_stamp == stamp) {
+    absl::StatusOr<spec::Result> r = ReadResult(out.out_dir + "/result.textproto");
+    if (r.ok() && r->tier() == o.tier) {
+      out.skipped = true;
+      out.result = *std::move(r);
+      out.wall_seconds = Seconds(out.result.provenance());
+      return out;
+    }
+  }
+  std::error_code ec;
+  fs::remove(stamp_path, ec);  // an interrupted rerun must not look finished
+  RunRequest request;
+  request.spec_path = p.path;
+  request.tier = o.tier;
+  request.out_dir = out.out_dir;
+  request.workspace_dir = o.workspace_dir;
+  request.data_dir = o.data_dir;
+  request.device = o.device;
+  request.threads = o.threads;
+  request.plot = o.plot;
+  request.progress = o.progress;
+  request.resume = o.resume;
+  request.command_line = o.command_line;
+  request.finished = &finished;
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<RunReport> report = RunSpec(request);
+  out.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!report.ok()) {
+    out.error = report.status();
+    return out;
+  }
+  out.result = std::move(report->result);
+  if (absl::Status st = WriteFileAtomically(stamp_path, stamp); !st.ok()) {
+    std::fprintf(log, "  warning: %s (the next run will redo this one)\n",
+                 std::string(st.message()).c_str());
+  }
+  (void)log;
+  return out;
+}
+
+void WriteReport(const ReproduceOptions& o, const ReproduceSummary& summary,
+                 const std::vector<Planned>& plan, std::FILE* log) {
+  std::vector<ReportEntry> entries;
+  for (const ExperimentOutcome& out : summary.outcomes) {
+    ReportEntry e;
+    e.name = out.name;
+    e.spec_path = Relative(out.spec_path, o.workspace_dir);
+    e.out_dir = Relative(out.out_dir, o.workspace_dir);
+    e.status = !out.error.ok()  ? absl::StrCat("error: ", out.error.message())
+               : out.skipped    ? "skipped: the finished output matches the spec, commit and tier"
+                                : "ran";
+    e.experiment = &out.experiment;
+    for (const Planned& p : plan) {
+      if (p.name == out.name) e.includes = p.includes;
+    }
+    e.result = out.error.ok() ? &out.result : nullptr;
+    const std::string png = out.out_dir + "/" + out.name + ".png";
+    if (out.error.ok() && ReadFile(png, &e.figure_png).ok()) {
+      std::error_code rel_ec;
+      e.figure_path = fs::relative(png, o.report_dir, rel_ec).string();
+      if (rel_ec) e.figure_path = png;
+    }
+    e.wall_seconds = out.wall_seconds;
+    e.has_reference = out.has_reference;
+    e.reference_path = Relative(out.reference_path, o.workspace_dir);
+    e.checks = out.checks;
+    entries.push_back(std::move(e));
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const ReportEntry& a, const ReportEntry& b) { return a.name < b.name; });
+  // Claims-to-commands over every spec, not only those run.
+  std::vector<spec::Experiment> specs;
+  std::error_code ec;
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::directory_iterator(o.experiments_dir, ec)) {
+    if (entry.path().extension() == ".textproto") paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const std::string& path : paths) {
+    std::string text;
+    if (!ReadFile(path, &text).ok()) continue;
+    absl::StatusOr<spec::Experiment> e = ParseExperiment(text, path);
+    if (e.ok()) specs.push_back(*std::move(e));
+  }
+  std::vector<ClaimCommand> claims = ClaimCommands(specs);
+  for (ClaimCommand& c : claims) {
+    for (const char* tier : {"smoke", "cpu", "paper"}) {
+      std::string json;
+      if (!ReadFile(ReferencePath(o.reference_dir, c.experiment, tier), &json).ok()) continue;
+      absl::StatusOr<Reference> ref = ParseReference(json, c.experiment);
+      if (!ref.ok()) continue;
+      const double s = ref->provenance.wall_seconds;
+      if (std::string(tier) == "smoke") c.stored_seconds_smoke = s;
+      if (std::string(tier) == "cpu") c.stored_seconds_cpu = s;
+      if (std::string(tier) == "paper") c.stored_seconds_paper = s;
+    }
+  }
+  ReportHeader header;
+  header.tier = o.tier;
+  header.command_line = o.command_line;
+  header.git_commit = summary.git_commit;
+  header.generated = google::protobuf::util::TimeUtil::ToString(
+      google::protobuf::util::TimeUtil::GetCurrentTime());
+  header.wall_seconds = summary.wall_seconds;
+  OutputBatch batch;
+  batch.Add("index.html", ReportHtml(header, entries, claims));
+  batch.Add("report.md", ReportMarkdown(header, entries, claims));
+  if (absl::Status st = EnsureWritableDirectory(o.report_dir); !st.ok()) {
+    std::fprintf(log, "error: report: %s\n", std::string(st.message()).c_str());
+    return;
+  }
+  if (absl::Status st = batch.Commit(o.report_dir); !st.ok()) {
+    std::fprintf(log, "error: report: %s\n", std::string(st.message()).c_str());
+    return;
+  }
+  std::fprintf(log, "report: %s/index.html and report.md\n", o.report_dir.c_str());
+}
+
+}  // namespace
+
+absl::StatusOr<spec::Result> ReadResult(const std::string& path) {
+  std::string text;
+  if (absl::Status st = ReadFile(path, &text); !st.ok()) {
+    return absl::NotFoundError(absl::StrCat("cannot read Result file '", path, "'"));
+  }
+  spec::Result result;
+  if (absl::EndsWith(path, ".json")) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    if (auto st = google::protobuf::util::JsonStringToMessage(text, &result, options);
+        !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": not a Result in JSON: ", std::string(st.message())));
+    }
+  } else if (!google::protobuf::TextFormat::ParseFromString(text, &result)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a Result in text format (expected result.textproto or result.json)"));
+  }
+  if (result.experiment().empty() || result.tier().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": the Result names no experiment or tier"));
+  }
+  return result;
+}
+
+std::map<std::string, ClaimOperands> ClaimOperandsOf(const spec::Experiment& e,
+                                                     const std::string& spec_path,
+                                                     const std::string& tier) {
+  std::map<std::string, ClaimOperands> out;
+  for (const spec::Claim& c : e.claims()) out[c.id()] = {c.metric(), c.divided_by(), c.minus()};
+  absl::StatusOr<std::vector<spec::Experiment>> includes =
+      LoadIncludes(e, spec_path, tier, nullptr);
+  if (!includes.ok()) return out;
+  for (const spec::Experiment& part : *includes) {
+    const std::string prefix = part.name() + ".";
+    auto name = [&](const std::string& s) { return s.empty() ? s : prefix + s; };
+    for (const spec::Claim& c : part.claims()) {
+      out[prefix + c.id()] = {name(c.metric()), name(c.divided_by()), name(c.minus())};
+    }
+  }
+  return out;
+}
+
+bool HasNetworks(const spec::Experiment& e, const std::string& spec_path,
+                 const std::string& tier) {
+  if (e.problem().has_network()) return true;
+  absl::StatusOr<std::vector<spec::Experiment>> includes =
+      LoadIncludes(e, spec_path, tier, nullptr);
+  if (!includes.ok()) return false;
+  for (const spec::Experiment& part : *includes) {
+    if (part.problem().has_network()) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE* log) {
+  if (o.tier != "smoke" && o.tier != "cpu" && o.tier != "paper") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tier must be smoke, cpu or paper, got '", o.tier, "'"));
+  }
+  absl::StatusOr<std::vector<Planned>> plan = Plan(o);
+  if (!plan.ok()) return plan.status();
+  ReproduceSummary summary;
+  summary.git_commit = CodeVersion(o.workspace_dir, o.threads);
+  const auto start = std::chrono::steady_clock::now();
+  double known_left = 0;
+  int unknown_left = 0;
+  for (const Planned& p : *plan) {
+    if (p.stored_seconds >= 0) known_left += p.stored_seconds;
+    else ++unknown_left;
+  }
+  const int n = plan->size();
+  std::map<std::string, spec::Result> finished;  // reused by specs that include them
+  for (int i = 0; i < n; ++i) {
+    const Planned& p = (*plan)[i];
+    // ETA: the stored timings of this and every later experiment.
+    std::string eta = absl::StrCat("ETA ", Duration(known_left), " for this and the rest");
+    if (unknown_left > 0) {
+      eta = known_left > 0 ? absl::StrCat(eta, " plus ", unknown_left, " without a stored timing")
+                           : absl::StrCat("no stored timing for ", unknown_left, " of the rest");
+    }
+    std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s\n", i + 1, n, p.name.c_str(),
+                 o.tier.c_str(), Duration(p.stored_seconds).c_str(), eta.c_str());
+    std::fflush(log);
+    ExperimentOutcome out = RunOne(p, o, summary.git_commit, finished, log);
+    if (p.stored_seconds >= 0) known_left = std::max(0.0, known_left - p.stored_seconds);
+    else --unknown_left;
+    if (!out.error.ok()) {
+      std::fprintf(log, "[%d/%d] %s: error: %s\n", i + 1, n, p.name.c_str(),
+                   std::string(out.error.message()).c_str());
+      ++summary.errors;
+      summary.bad_input = summary.bad_input || BadInput(out.error);
+    } else {
+      CheckReference(p, o, &out, log);
+      std::fprintf(log, "[%d/%d] %s: %s in %s: claims %d passed, %d failed; reference %s\n",
+                   i + 1, n, p.name.c_str(), out.skipped ? "finished output reused" : "ran",
+                   Duration(out.wall_seconds).c_str(),
+                   out.result.claims_size() - out.ClaimsFailed(), out.ClaimsFailed(),
+                   out.has_reference
+                       ? absl::StrFormat("%d OK, %d DRIFT", out.checks.size() - out.Drifted(),
+                                         out.Drifted())
+                             .c_str()
+                       : "none stored");
+      if (!out.error.ok()) ++summary.errors;  // writing the reference failed
+      finished[out.name] = out.result;
+      summary.claims_failed += out.ClaimsFailed();
+      summary.drifted += out.Drifted();
+    }
+    std::fflush(log);
+    summary.outcomes.push_back(std::move(out));
+  }
+  summary.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const ExperimentOutcome& out : summary.outcomes) {
+    for (const spec::ClaimVerdict& v : out.result.claims()) {
+      if (!v.pass()) std::fprintf(log, "FAILED %s: %s\n", out.name.c_str(), ClaimLine(v).c_str());
+    }
+    for (const ReferenceCheck& c : out.checks) {
+      if (!c.ok) std::fprintf(log, "DRIFT %s: %s\n", out.name.c_str(), ReferenceLine(c).c_str());
+    }
+    if (!out.error.ok()) {
+      std::fprintf(log, "ERROR %s: %s\n", out.name.c_str(),
+                   std::string(out.error.message()).c_str());
+    }
+  }
+  std::fprintf(log, "reproduce (%s tier): %zu experiments in %s; %d claims failed, %d references "
+               "drifted, %d errors\n",
+               o.tier.c_str(), summary.outcomes.size(), Duration(summary.wall_seconds).c_str(),
+               summary.claims_failed, summary.drifted, summary.errors);
+  if (!o.report_dir.empty()) WriteReport(o, summary, *plan, log);
+  return summary;
+}
+
+int ExitStatus(const ReproduceSummary& s) {
+  if (s.errors > 0) return s.bad_input ? 2 : 3;
+  return s.claims_failed > 0 || s.drifted > 0 ? 1 : 0;
+}
+
+absl::StatusOr<std::vector<std::string>> ReferencesFromResults(
+    const std::vector<std::string>& result_paths, const std::string& experiments_dir,
+    const std::string& reference_dir) {
+  std::vector<std::string> written;
+  for (const std::string& path : result_paths) {
+    absl::StatusOr<spec::Result> result = ReadResult(path);
+    if (!result.ok()) return result.status();
+    const std::string spec_path =
+        absl::StrCat(experiments_dir, "/", result->experiment(), ".textproto");
+    absl::StatusOr<spec::Experiment> e = LoadExperiment(spec_path, result->tier());
+    if (!e.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": its experiment '", result->experiment(), "' at tier '", result->tier(),
+          "' has no valid spec: ", e.status().message()));
+    }
+    std::string spec_text;
+    if (ReadFile(spec_path, &spec_text).ok() &&
+        Sha256Hex(spec_text) != result->provenance().spec_sha256()) {
+      std::fprintf(stderr,
+                   "warning: %s was made from a different version of %s (spec SHA-256 %s, "
+                   "now %s); its claims may differ from the spec's\n",
+                   path.c_str(), spec_path.c_str(),
+                   result->provenance().spec_sha256().c_str(), Sha256Hex(spec_text).c_str());
+    }
+    const Reference ref =
+        MakeReference(*result, HasNetworks(*e, spec_path, result->tier()),
+                      ClaimOperandsOf(*e, spec_path, result->tier()));
+    std::error_code ec;
+    fs::create_directories(reference_dir, ec);
+    const std::string out = ReferencePath(reference_dir, result->experiment(), result->tier());
+    if (absl::Status st = WriteFileAtomically(out, ReferenceJson(ref)); !st.ok()) return st;
+    written.push_back(out);
+  }
+  return written;
+}
+
+}  // namespace warmup

@@ -1,0 +1,102 @@
+#ifndef WARMUP_LIB_REPRODUCE_REPRODUCE_H_
+#define WARMUP_LIB_REPRODUCE_REPRODUCE_H_
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/reference/reference.h"
+#include "proto/experiment.pb.h"
+#include "proto/result.pb.h"
+
+namespace warmup {
+
+// What `//:reproduce` does: every spec under experiments/ at one tier, each
+// through the runner, compared with its stored reference, then one report.
+struct ReproduceOptions {
+  std::string tier = "smoke";
+  std::vector<std::string> only;  // spec names; empty: every spec
+  std::string experiments_dir;    // the specs (*.textproto)
+  std::string reference_dir;      // <name>.<tier>.json
+  std::string out_root;           // runs go to <out_root>/<tier>/<name>/
+  std::string report_dir;         // empty: no report
+  std::string workspace_dir;      // for provenance (git commit); may be ""
+  std::string data_dir;
+  std::string device = "cpu";
+  int threads = 2;
+  bool update_reference = false;  // rewrite the references from these runs
+  bool rerun = false;             // ignore finished outputs
+  bool plot = true;
+  bool progress = false;
+  bool resume = false;  // network runs continue from their last checkpoint
+  std::string command_line;
+};
+
+// One experiment's outcome, for the summary and the report.
+struct ExperimentOutcome {
+  std::string name;
+  std::string spec_path;
+  spec::Experiment experiment;  // with the tier's overrides
+  std::string out_dir;
+  bool skipped = false;  // a finished output matched; not rerun
+  absl::Status error;    // the run failed: no Result
+  spec::Result result;
+  double wall_seconds = 0;    // of the run that made `result`
+  bool has_reference = false;
+  std::string reference_path;
+  std::vector<ReferenceCheck> checks;
+  bool reference_written = false;
+
+  int ClaimsFailed() const;
+  int Drifted() const;
+};
+
+struct ReproduceSummary {
+  std::vector<ExperimentOutcome> outcomes;
+  double wall_seconds = 0;
+  std::string git_commit;
+  int claims_failed = 0;
+  int drifted = 0;
+  int errors = 0;
+  bool bad_input = false;  // an error was the user's (missing data, bad spec)
+};
+
+// Runs the selected specs in order of their stored timings (fastest first;
+// a spec that includes others after them, reusing their Results), skipping
+// one whose finished output matches its specs, the commit, tier and device,
+// printing one progress line per experiment with an ETA to `log`, and writes
+// the report. InvalidArgument (before anything runs) for an unknown --only
+// name, an unknown tier or a spec that does not validate.
+absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& options, std::FILE* log);
+
+// Exit status for a summary: 0 all claims pass and nothing drifted, 1 a claim
+// failed or a reference drifted, 2 a run failed on bad input, 3 a run failed.
+int ExitStatus(const ReproduceSummary& summary);
+
+// Builds references from Result files written elsewhere (result.json or
+// result.textproto), without rerunning: the spec is found by the Result's
+// experiment name under `experiments_dir`; the reference is written to
+// <reference_dir>/<name>.<tier>.json. Returns the paths written.
+absl::StatusOr<std::vector<std::string>> ReferencesFromResults(
+    const std::vector<std::string>& result_paths, const std::string& experiments_dir,
+    const std::string& reference_dir);
+
+// Reads a Result from result.json or result.textproto.
+absl::StatusOr<spec::Result> ReadResult(const std::string& path);
+
+// Claim id -> operands, for a spec at a tier, with an include's claims and
+// scalars prefixed "<name>." as the runner merges them.
+std::map<std::string, ClaimOperands> ClaimOperandsOf(const spec::Experiment& experiment,
+                                                     const std::string& spec_path,
+                                                     const std::string& tier);
+
+// Whether a spec (or one it includes) trains networks: its reference then
+// uses the seed-spread tolerance.
+bool HasNetworks(const spec::Experiment& experiment, const std::string& spec_path,
+                 const std::string& tier);
+
+}  // namespace warmup
+
+#endif  // WARMUP_LIB_REPRODUCE_REPRODUCE_H_

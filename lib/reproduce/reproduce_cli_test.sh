@@ -1,0 +1,97 @@
+#!/bin/sh
+# //:reproduce end to end on a small deterministic spec of its own (GD on a
+# river valley, well under a second): --update_reference writes a reference,
+# a finished output is reused, a changed spec reruns, a moved reference
+# drifts with exit status 1 and is named, a claim that fails is named, bad
+# flags exit 2, and --reference_from turns a Result file into a reference.
+#   $1 reproduce binary
+set -u
+reproduce=$1
+tmp=${TEST_TMPDIR:-$(mktemp -d)}
+rm -rf "$tmp/experiments" "$tmp/out"
+mkdir -p "$tmp/experiments"
+spec="$tmp/experiments/toy_river.textproto"
+cat > "$spec" <<'SPEC'
+name: "toy_river"
+problem {
+  river_valley { mu: 0.05 lambda0: 1 lambda1: 1 }
+  init: [10, 0.5]
+}
+optimizer { kind: GD }
+iterations: 500
+record { every: 5 loss: true gap: true lr: true }
+schedules {
+  label: "theory_warmup"
+  theory_warmup { c: 1.0 k0: 1.0 krho: 1.4472135955 rho: 1.0 f_star: 0 }
+}
+schedules {
+  label: "constant"
+  constant { lr: 0.01 }
+}
+claims {
+  id: "theory_descends"
+  metric: "theory_warmup.gap_increases"
+  op: LE
+  threshold: 0
+  rationale: "Descent lemma: exact."
+}
+default_tier: "smoke"
+tiers { name: "smoke" overrides { } }
+figure { panels { title: "gap" metric: "gap" log_y: true } }
+SPEC
+reference="$tmp/experiments/reference/toy_river.smoke.json"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+run() {
+  "$reproduce" --tier=smoke --threads=1 --plot=false --experiments_dir="$tmp/experiments" \
+    --out="$tmp/out" "$@" > "$tmp/log" 2>&1
+  rc=$?
+}
+
+run --update_reference
+[ "$rc" -eq 0 ] || fail "first run exited $rc (want 0: the claim passes)"
+grep -q "toy_river: ran" "$tmp/log" || fail "first run did not run"
+[ -s "$reference" ] || fail "--update_reference wrote no $reference"
+[ -s "$tmp/out/report/index.html" ] && [ -s "$tmp/out/report/report.md" ] || fail "no report"
+
+run
+[ "$rc" -eq 0 ] || fail "second run exited $rc"
+grep -q "finished output reused" "$tmp/log" || fail "second run did not reuse the finished output"
+grep -q "reference [1-9][0-9]* OK, 0 DRIFT" "$tmp/log" || fail "no reference comparison"
+
+# A changed spec (a comment suffices: the hash changes) reruns.
+echo "# changed" >> "$spec"
+run
+grep -q "toy_river: ran" "$tmp/log" || fail "a changed spec was not rerun"
+
+# A stored value moved (a digit put in front) drifts under the 1e-9 rule.
+sed -i 's/\("name": "theory_warmup.sum_lr", "value": \)/\11/' "$reference"
+run
+[ "$rc" -eq 1 ] || fail "drift exited $rc, want 1"
+grep -q "^DRIFT toy_river: reference scalar theory_warmup.sum_lr: .* DRIFT" "$tmp/log" \
+  || fail "the drifted scalar is not named"
+
+# A claim that cannot hold fails and is named.
+sed -i 's/threshold: 0$/threshold: -1/' "$spec"
+run
+[ "$rc" -eq 1 ] || fail "a failing claim exited $rc, want 1"
+grep -q "^FAILED toy_river: claim theory_descends" "$tmp/log" || fail "the failed claim is not named"
+
+# Bad input: exit 2 with one line.
+run --only=no_such_spec
+[ "$rc" -eq 2 ] && grep -q "no spec named 'no_such_spec'" "$tmp/log" || fail "--only typo: rc $rc"
+run --tier=huge
+[ "$rc" -eq 2 ] && grep -q "tier must be smoke, cpu or paper" "$tmp/log" || fail "--tier typo: rc $rc"
+
+# A Result made elsewhere becomes the reference without a run.
+rm "$reference"
+"$reproduce" --experiments_dir="$tmp/experiments" \
+  --reference_from="$tmp/out/reproduce/smoke/toy_river/result.json" > "$tmp/log" 2>&1 \
+  || fail "--reference_from exited $?"
+grep -q '"experiment": "toy_river"' "$reference" || fail "--reference_from wrote no reference"
+"$reproduce" --experiments_dir="$tmp/experiments" --reference_from="$tmp/nothing.json" \
+  > "$tmp/log" 2>&1
+[ "$?" -eq 2 ] || fail "--reference_from a missing file should exit 2"
+
+[ "$fails" -eq 0 ] && echo PASS || cat "$tmp/log"
+exit "$fails"
