@@ -189,8 +189,8 @@ absl::Status Bad(const std::string& what) { return absl::InvalidArgumentError(wh
 // lib/trainer/network_engine.cc): what a panel may draw.
 const std::set<std::string>& RecordedMetrics() {
   static const auto* metrics = new std::set<std::string>{
-      "loss", "gap", "lr", "lr_smoothed", "grad_norm", "smoothness",
-      "lambda_max", "lambda_min", "speedup"};
+      "loss", "gap", "lr", "lr_smoothed", "loss_smoothed", "grad_norm", "smoothness",
+      "smoothness_transient", "profile_cost", "lambda_max", "lambda_min", "speedup"};
   return *metrics;
 }
 
@@ -289,9 +289,10 @@ absl::Status ValidateFigure(const spec::Experiment& e, const std::set<std::strin
                                    where, m, absl::StrJoin(RecordedMetrics(), ", ")));
       }
     }
-    if (!p.x().empty() && p.x() != "step" && p.x() != "horizon" &&
+    // "rho": the envelope fit's profile (network_engine.cc, profile_cost).
+    if (!p.x().empty() && p.x() != "step" && p.x() != "horizon" && p.x() != "rho" &&
         RecordedMetrics().count(p.x()) == 0) {
-      return Bad(absl::StrFormat("%s.x: '%s' is neither step, horizon nor a recorded metric",
+      return Bad(absl::StrFormat("%s.x: '%s' is neither step, horizon, rho nor a recorded metric",
                                  where, p.x()));
     }
     for (const std::string& run : p.runs()) {
