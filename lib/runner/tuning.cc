@@ -122,18 +122,11 @@ void RecordTuning(const spec::TunedBaseline& b,
                   const std::vector<spec::Schedule>& grid,
                   const std::vector<TuningTrial>& trials,
                   const TuningSelection& sel, spec::Result* result) {
-  spec::Table* table = nullptr;
-  for (spec::Table& t : *result->mutable_tables()) {
-    if (t.name() == "tuning") table = &t;
-  }
-  if (table == nullptr) {
-    table = result->add_tables();
-    table->set_name("tuning");
-    for (const char* c : {"baseline", "rule", "objective", "rate", "warmup_steps",
-                          "score", "diverged", "monotone", "eligible", "winner"}) {
-      table->add_columns(c);
-    }
-  }
+  spec::Table* table = TableNamed(
+      "tuning",
+      {"baseline", "rule", "objective", "rate", "warmup_steps", "score", "diverged",
+       "monotone", "eligible", "winner"},
+      result);
   for (size_t k = 0; k < grid.size() && k < trials.size(); ++k) {
     const TuningTrial& t = trials[k];
     const bool eligible = !t.diverged && std::isfinite(t.score) &&

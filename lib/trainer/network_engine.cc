@@ -77,15 +77,7 @@ TrainRequest Request(const spec::Experiment& e, const RunContext& ctx,
 // A row of the "measurement_failures" table: what failed, where and why.
 void RecordFailure(const std::string& run, const std::string& what, const std::string& why,
                    spec::Result* result) {
-  spec::Table* table = nullptr;
-  for (spec::Table& t : *result->mutable_tables()) {
-    if (t.name() == "measurement_failures") table = &t;
-  }
-  if (table == nullptr) {
-    table = result->add_tables();
-    table->set_name("measurement_failures");
-    for (const char* c : {"run", "what", "reason"}) table->add_columns(c);
-  }
+  spec::Table* table = TableNamed("measurement_failures", {"run", "what", "reason"}, result);
   auto* row = table->add_rows();
   for (const std::string& cell : {run, what, why}) row->add_cells(cell);
 }
