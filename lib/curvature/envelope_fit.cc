@@ -12,111 +12,82 @@
 namespace warmup {
 namespace {
 
-struct Line {
-  double k0 = 0.0, krho = 0.0, cost = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The envelope at one rho (or the profile's best) and its cost.
+struct PointFit {
+  double rho = 0.0, k0 = 0.0, krho = 0.0;
+  double cost = std::numeric_limits<double>::infinity();
 };
 
-double MeanLogRatio(const Line& l, const std::vector<double>& x,
-                    const std::vector<double>& s) {
-  double sum = 0.0;
-  for (size_t i = 0; i < x.size(); ++i) sum += std::log((l.k0 + l.krho * x[i]) / s[i]);
-  return sum / x.size();
+// Check loss of quantile regression: residuals above the envelope cost
+// tau per unit, those below 1 - tau.
+double CheckLoss(double r, double tau) { return r >= 0 ? tau * r : (tau - 1) * r; }
+
+// The tau quantile as the order statistic that minimises the check loss.
+double QuantileOrderStatistic(std::vector<double> v, double tau) {
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(tau * v.size())) - 1);
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
 }
 
-// Tightest covering line K0 + Krho x (K0, Krho >= 0) above the points
-// (x_i, s_i): candidates are the edges of the upper hull, the horizontal
-// line at max s and the line through the origin.
-Line TightestLine(const std::vector<double>& x, const std::vector<double>& s) {
-  std::vector<size_t> order(x.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return x[a] < x[b] || (x[a] == x[b] && s[a] > s[b]);
-  });
-  std::vector<size_t> hull;  // upper hull, left to right
-  for (size_t i : order) {
-    while (hull.size() >= 2) {
-      const size_t a = hull[hull.size() - 2], b = hull.back();
-      const double cross = (x[b] - x[a]) * (s[i] - s[a]) - (s[b] - s[a]) * (x[i] - x[a]);
-      if (cross >= 0) hull.pop_back(); else break;
-    }
-    if (!hull.empty() && x[hull.back()] == x[i]) continue;  // keep the higher
-    hull.push_back(i);
-  }
-  std::vector<Line> candidates;
-  candidates.push_back({*std::max_element(s.begin(), s.end()), 0.0});
-  double through_origin = 0.0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (x[i] > 0) through_origin = std::max(through_origin, s[i] / x[i]);
-  }
-  if (through_origin > 0 && *std::min_element(x.begin(), x.end()) > 0) {
-    candidates.push_back({0.0, through_origin});
-  }
-  for (size_t h = 0; h + 1 < hull.size(); ++h) {
-    const size_t a = hull[h], b = hull[h + 1];
-    const double slope = (s[b] - s[a]) / (x[b] - x[a]);
-    const double intercept = s[a] - slope * x[a];
-    if (slope >= 0 && intercept >= 0) candidates.push_back({intercept, slope});
-  }
-  Line best;
-  for (Line& l : candidates) {
-    // Guard against rounding: lift the line to cover every point exactly.
-    double lift = 1.0;
-    for (size_t i = 0; i < x.size(); ++i) {
-      lift = std::max(lift, s[i] / (l.k0 + l.krho * x[i]));
-    }
-    l.k0 *= lift;
-    l.krho *= lift;
-    l.cost = MeanLogRatio(l, x, s);
-    if (l.cost < best.cost) best = l;
+// Best (K0, Krho) at fixed rho: for each ratio b = K0 / Krho on a log grid
+// spanning six decades around the range of gap^rho (and b = 0), log Krho is
+// the tau quantile of log s - log(b + gap^rho).
+PointFit FitAtRho(const std::vector<double>& gap, const std::vector<double>& log_s, double rho,
+                  double tau) {
+  std::vector<double> x(gap.size()), r(gap.size());
+  for (size_t i = 0; i < gap.size(); ++i) x[i] = std::pow(gap[i], rho);
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  const double b_lo = std::log(*lo * 1e-3), b_hi = std::log(*hi * 1e3);
+  constexpr int kRatios = 96;
+  PointFit best;
+  for (int k = -1; k <= kRatios; ++k) {
+    const double b = k < 0 ? 0.0 : std::exp(b_lo + (b_hi - b_lo) * k / kRatios);
+    for (size_t i = 0; i < x.size(); ++i) r[i] = log_s[i] - std::log(b + x[i]);
+    const double log_krho = QuantileOrderStatistic(r, tau);
+    double cost = 0.0;
+    for (double ri : r) cost += CheckLoss(ri - log_krho, tau);
+    cost /= r.size();
+    if (cost < best.cost - 1e-15) best = {rho, b * std::exp(log_krho), std::exp(log_krho), cost};
   }
   return best;
 }
 
-struct Point {
-  double rho, k0, krho, cost;
-};
+std::vector<double> RhoGrid(const EnvelopeOptions& o) {
+  std::vector<double> grid;
+  const int n = static_cast<int>(std::floor((o.rho_max - o.rho_min) / o.rho_step + 1e-9));
+  for (int k = 0; k <= n; ++k) grid.push_back(o.rho_min + k * o.rho_step);
+  return grid;
+}
 
-Point FitAllRho(const std::vector<double>& gaps, const std::vector<double>& s,
-                const EnvelopeOptions& o) {
-  Point best{0, 0, 0, std::numeric_limits<double>::infinity()};
-  std::vector<double> x(gaps.size());
-  for (double rho = o.rho_min; rho <= o.rho_max + 1e-12; rho += o.rho_step) {
-    for (size_t i = 0; i < gaps.size(); ++i) x[i] = std::pow(gaps[i], rho);
-    const Line l = TightestLine(x, s);
-    if (l.cost < best.cost) best = {rho, l.k0, l.krho, l.cost};
+// The profile over the rho grid and its minimiser.
+PointFit ProfileFit(const std::vector<double>& gap, const std::vector<double>& log_s,
+                    const EnvelopeOptions& o, std::vector<double>* profile) {
+  PointFit best;
+  for (double rho : RhoGrid(o)) {
+    const PointFit p = FitAtRho(gap, log_s, rho, o.quantile);
+    if (profile != nullptr) profile->push_back(p.cost);
+    if (p.cost < best.cost - 1e-15) best = p;
   }
   return best;
 }
 
-// Greedy trimming for coverage < 1: while too many points remain, refit and
-// drop, among the points the envelope touches (those holding it up), the
-// one furthest above the log-log regression line of all remaining points.
-void Trim(std::vector<double>* gaps, std::vector<double>* s, const EnvelopeOptions& o) {
-  const size_t keep = std::max<size_t>(
-      3, static_cast<size_t>(std::ceil(o.coverage * gaps->size())));
-  while (gaps->size() > keep) {
-    const Point p = FitAllRho(*gaps, *s, o);
-    const double slope = LogLogSlope(*gaps, *s);
-    double mean_lg = 0, mean_ls = 0;
-    for (size_t i = 0; i < gaps->size(); ++i) {
-      mean_lg += std::log((*gaps)[i]) / gaps->size();
-      mean_ls += std::log((*s)[i]) / gaps->size();
-    }
-    size_t drop = 0;
-    double highest = -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < gaps->size(); ++i) {
-      const double env = p.k0 + p.krho * std::pow((*gaps)[i], p.rho);
-      if ((*s)[i] < env * (1 - 1e-9)) continue;  // not touching
-      const double residual =
-          std::log((*s)[i]) - (mean_ls + slope * (std::log((*gaps)[i]) - mean_lg));
-      if (residual > highest) {
-        highest = residual;
-        drop = i;
-      }
-    }
-    gaps->erase(gaps->begin() + drop);
-    s->erase(s->begin() + drop);
+// Why the profile does not pin rho down, or "" when it does.
+std::string ProfileVerdict(const std::vector<double>& rho, const std::vector<double>& cost,
+                           double flat_tolerance) {
+  const size_t argmin = std::min_element(cost.begin(), cost.end()) - cost.begin();
+  if (argmin == 0 || argmin + 1 == cost.size()) {
+    return absl::StrFormat("estimate %.3g at the edge of the rho grid [%.3g, %.3g]",
+                           rho[argmin], rho.front(), rho.back());
   }
+  const double rise = std::min(cost.front(), cost.back()) - cost[argmin];
+  if (rise < flat_tolerance * cost[argmin]) {
+    return absl::StrFormat(
+        "flat profile: the cost at the grid's edges exceeds its minimum by %.3g%%, "
+        "less than %.3g%%", 100 * rise / cost[argmin], 100 * flat_tolerance);
+  }
+  return "";
 }
 
 std::vector<double> Ranks(const std::vector<double>& v) {
@@ -141,6 +112,108 @@ double Quantile(std::vector<double> v, double q) {
   return v[lo] + (pos - lo) * (v[hi] - v[lo]);
 }
 
+absl::Status CheckRuns(const std::vector<ProfileRun>& runs, const EnvelopeOptions& o) {
+  if (runs.empty()) return absl::InvalidArgumentError("envelope fit: no runs");
+  if (!(o.quantile > 0 && o.quantile < 1) || !(o.transient_fraction > 0) ||
+      !(o.rho_min > 0 && o.rho_step > 0 && o.rho_max >= o.rho_min + 2 * o.rho_step)) {
+    return absl::InvalidArgumentError(
+        "envelope fit: need quantile in (0, 1), transient_fraction > 0 and a rho grid of "
+        "at least 3 points with rho_min > 0");
+  }
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const ProfileRun& run = runs[r];
+    if (run.step.size() != run.loss.size() || run.loss.size() != run.smoothness.size()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "envelope fit: run %d has %d steps, %d losses and %d smoothness values; "
+          "expected equal counts", r, run.step.size(), run.loss.size(), run.smoothness.size()));
+    }
+    for (size_t i = 0; i < run.loss.size(); ++i) {
+      const double gap = run.loss[i] - o.f_star, s = run.smoothness[i];
+      if (!(gap > 0) || !(s > 0) || !std::isfinite(gap) || !std::isfinite(s)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "envelope fit: run %d, point %d has gap %g and smoothness %g; both must be "
+            "finite and > 0", r, i, gap, s));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A run's points measured before its loss first falls below fraction x its
+// first measured loss.
+std::vector<bool> TransientMask(const ProfileRun& run, double fraction) {
+  std::vector<bool> mask(run.loss.size(), false);
+  for (size_t i = 0; i < run.loss.size(); ++i) {
+    if (run.loss[i] < fraction * run.loss[0]) break;
+    mask[i] = true;
+  }
+  return mask;
+}
+
+// Pooled (gap, log smoothness) of the non-transient points of `picked` runs.
+void Pool(const std::vector<ProfileRun>& runs, const std::vector<std::vector<bool>>& transient,
+          const std::vector<size_t>& picked, double f_star, std::vector<double>* gap,
+          std::vector<double>* log_s) {
+  for (size_t r : picked) {
+    for (size_t i = 0; i < runs[r].loss.size(); ++i) {
+      if (transient[r][i]) continue;
+      gap->push_back(runs[r].loss[i] - f_star);
+      log_s->push_back(std::log(runs[r].smoothness[i]));
+    }
+  }
+}
+
+double Coverage(const PointFit& f, const std::vector<double>& gap,
+                const std::vector<double>& log_s) {
+  int below = 0;
+  for (size_t i = 0; i < gap.size(); ++i) {
+    if (log_s[i] <= std::log(f.k0 + f.krho * std::pow(gap[i], f.rho)) + 1e-12) ++below;
+  }
+  return static_cast<double>(below) / gap.size();
+}
+
+// Percentile intervals of (rho, K0, Krho) over fits to runs resampled with
+// replacement (whole runs: points within a run are time-correlated).
+void BootstrapRuns(const std::vector<ProfileRun>& runs,
+                   const std::vector<std::vector<bool>>& transient, const EnvelopeOptions& o,
+                   EnvelopeFit* out) {
+  std::mt19937_64 rng(o.seed);
+  std::uniform_int_distribution<size_t> pick(0, runs.size() - 1);
+  std::vector<double> rhos, k0s, krhos;
+  for (int b = 0; b < o.bootstrap; ++b) {
+    std::vector<size_t> picked(runs.size());
+    for (size_t& p : picked) p = pick(rng);
+    std::vector<double> gap, log_s;
+    Pool(runs, transient, picked, o.f_star, &gap, &log_s);
+    if (gap.size() < 3) continue;
+    const PointFit q = ProfileFit(gap, log_s, o, nullptr);
+    rhos.push_back(q.rho);
+    k0s.push_back(q.k0);
+    krhos.push_back(q.krho);
+  }
+  if (rhos.empty()) return;
+  const double lo = (1 - o.interval) / 2, hi = 1 - lo;
+  out->rho_ci = {Quantile(rhos, lo), Quantile(rhos, hi)};
+  out->k0_ci = {Quantile(k0s, lo), Quantile(k0s, hi)};
+  out->krho_ci = {Quantile(krhos, lo), Quantile(krhos, hi)};
+}
+
+// Mean over runs of the per-run Spearman correlation of the fitted points;
+// NaN when a run has fewer than 3 of them.
+double MeanSpearman(const std::vector<ProfileRun>& runs,
+                    const std::vector<std::vector<bool>>& transient, double f_star,
+                    std::vector<int>* sizes) {
+  double sum = 0.0;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    std::vector<double> gap, log_s;
+    Pool(runs, transient, {r}, f_star, &gap, &log_s);
+    sizes->push_back(static_cast<int>(gap.size()));
+    if (gap.size() < 3) return kNaN;
+    sum += SpearmanCorrelation(gap, log_s);
+  }
+  return sum / runs.size();
+}
+
 }  // namespace
 
 double SpearmanCorrelation(const std::vector<double>& x, const std::vector<double>& y) {
@@ -156,68 +229,85 @@ double SpearmanCorrelation(const std::vector<double>& x, const std::vector<doubl
   return sxy / std::sqrt(sxx * syy);
 }
 
-absl::StatusOr<EnvelopeFit> FitEnvelope(const std::vector<double>& gaps,
-                                        const std::vector<double>& smoothness,
+double SpearmanChanceLevel(const std::vector<int>& sizes, double quantile, int permutations,
+                           uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<double> means;
+  for (int p = 0; p < permutations; ++p) {
+    double sum = 0.0;
+    for (int n : sizes) {
+      if (n < 3) return kNaN;
+      std::vector<double> x(n), y(n);
+      std::iota(x.begin(), x.end(), 0.0);
+      std::iota(y.begin(), y.end(), 0.0);
+      std::shuffle(y.begin(), y.end(), rng);
+      sum += SpearmanCorrelation(x, y);
+    }
+    means.push_back(sum / sizes.size());
+  }
+  return Quantile(means, quantile);
+}
+
+absl::StatusOr<EnvelopeFit> FitEnvelope(const std::vector<ProfileRun>& runs,
                                         const EnvelopeOptions& o) {
-  if (gaps.size() != smoothness.size() || gaps.size() < 3) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "envelope fit: need at least 3 (gap, smoothness) pairs of equal count, "
-        "got %d and %d", gaps.size(), smoothness.size()));
-  }
-  for (size_t i = 0; i < gaps.size(); ++i) {
-    if (!(gaps[i] > 0) || !(smoothness[i] > 0) || !std::isfinite(gaps[i]) ||
-        !std::isfinite(smoothness[i])) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "envelope fit: pair %d is (%g, %g); gaps and smoothness must be "
-          "finite and > 0", i, gaps[i], smoothness[i]));
-    }
-  }
-  if (!(o.coverage > 0 && o.coverage <= 1)) {
-    return absl::InvalidArgumentError("envelope fit: coverage must be in (0, 1]");
-  }
-  auto fit = [&](std::vector<double> g, std::vector<double> s) {
-    if (o.coverage < 1.0) Trim(&g, &s, o);
-    return FitAllRho(g, s, o);
-  };
-  const Point p = fit(gaps, smoothness);
+  if (absl::Status st = CheckRuns(runs, o); !st.ok()) return st;
   EnvelopeFit out;
-  out.rho = p.rho;
-  out.k0 = p.k0;
-  out.krho = p.krho;
-  out.points = static_cast<int>(gaps.size());
-  for (size_t i = 0; i < gaps.size(); ++i) {
-    if (smoothness[i] <= (p.k0 + p.krho * std::pow(gaps[i], p.rho)) * (1 + 1e-9)) {
-      ++out.covered;
-    }
+  std::vector<std::vector<bool>> transient;
+  std::vector<size_t> all(runs.size());
+  std::iota(all.begin(), all.end(), 0);
+  for (const ProfileRun& run : runs) {
+    transient.push_back(TransientMask(run, o.transient_fraction));
+    out.transient.insert(out.transient.end(), transient.back().begin(), transient.back().end());
+    out.points += static_cast<int>(run.loss.size());
   }
-  std::vector<double> lg, ls;
-  for (size_t i = 0; i < gaps.size(); ++i) {
-    lg.push_back(gaps[i]);
-    ls.push_back(smoothness[i]);
+  out.transient_points =
+      static_cast<int>(std::count(out.transient.begin(), out.transient.end(), true));
+  std::vector<double> gap, log_s;
+  Pool(runs, transient, all, o.f_star, &gap, &log_s);
+  out.fitted_points = static_cast<int>(gap.size());
+  if (gap.size() < 3) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "envelope fit: %d of %d points remain after the early transient (points before "
+        "the loss first falls below %g x its first value); need at least 3",
+        gap.size(), out.points, o.transient_fraction));
   }
-  out.loglog_slope = LogLogSlope(lg, ls);
-  out.spearman = SpearmanCorrelation(gaps, smoothness);
-  if (o.bootstrap > 0) {
-    std::mt19937_64 rng(o.seed);
-    std::uniform_int_distribution<size_t> pick(0, gaps.size() - 1);
-    std::vector<double> rhos, k0s, krhos;
-    for (int b = 0; b < o.bootstrap; ++b) {
-      std::vector<double> g, s;
-      for (size_t i = 0; i < gaps.size(); ++i) {
-        const size_t j = pick(rng);
-        g.push_back(gaps[j]);
-        s.push_back(smoothness[j]);
-      }
-      const Point q = fit(g, s);
-      rhos.push_back(q.rho);
-      k0s.push_back(q.k0);
-      krhos.push_back(q.krho);
-    }
-    const double lo = (1 - o.interval) / 2, hi = 1 - lo;
-    out.rho_ci = {Quantile(rhos, lo), Quantile(rhos, hi)};
-    out.k0_ci = {Quantile(k0s, lo), Quantile(k0s, hi)};
-    out.krho_ci = {Quantile(krhos, lo), Quantile(krhos, hi)};
+  out.profile_rho = RhoGrid(o);
+  const PointFit best = ProfileFit(gap, log_s, o, &out.profile_cost);
+  out.rho = best.rho;
+  out.k0 = best.k0;
+  out.krho = best.krho;
+  out.coverage = Coverage(best, gap, log_s);
+  const auto [lo, hi] = std::minmax_element(gap.begin(), gap.end());
+  out.gap_decades = std::log10(*hi / *lo);
+  out.rho_ci = out.k0_ci = out.krho_ci = {kNaN, kNaN};
+  if (runs.size() >= 2 && o.bootstrap > 0) BootstrapRuns(runs, transient, o, &out);
+  out.not_identified_reason = ProfileVerdict(out.profile_rho, out.profile_cost, o.flat_tolerance);
+  const double edge = 0.5 * o.rho_step;
+  if (out.not_identified_reason.empty() &&
+      (out.rho_ci.lo < out.profile_rho.front() + edge ||
+       out.rho_ci.hi > out.profile_rho.back() - edge)) {
+    out.not_identified_reason = absl::StrFormat(
+        "the run-bootstrap interval [%.3g, %.3g] reaches the rho grid's edge",
+        out.rho_ci.lo, out.rho_ci.hi);
   }
+  out.rho_identified = out.not_identified_reason.empty();
+  for (double rho : {0.5, 1.0, 2.0}) {
+    const PointFit f = FitAtRho(gap, log_s, rho, o.quantile);
+    out.fixed.push_back({rho, f.k0, f.krho, Coverage(f, gap, log_s)});
+  }
+  std::vector<double> s_values(gap.size());
+  for (size_t i = 0; i < gap.size(); ++i) s_values[i] = std::exp(log_s[i]);
+  out.loglog_slope = LogLogSlope(gap, s_values);
+  std::vector<int> sizes;
+  out.spearman = MeanSpearman(runs, transient, o.f_star, &sizes);
+  out.spearman_chance99 = SpearmanChanceLevel(sizes, 0.99, 2000, o.seed + 1);
+  // Sensitivity to f*: the same fit with a positive f* below every loss.
+  out.f_star_alt = o.f_star + o.f_star_fraction * (*lo);
+  std::vector<double> shifted(gap.size()), alt_profile;
+  for (size_t i = 0; i < gap.size(); ++i) shifted[i] = gap[i] + o.f_star - out.f_star_alt;
+  out.rho_f_star_alt = ProfileFit(shifted, log_s, o, &alt_profile).rho;
+  out.rho_f_star_alt_identified =
+      ProfileVerdict(out.profile_rho, alt_profile, o.flat_tolerance).empty();
   return out;
 }
 

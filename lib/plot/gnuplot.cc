@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -217,7 +218,9 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
     if (groups[key].empty()) order.push_back(key);
     groups[key].push_back(&s);
   }
-  const bool scatter = !panel.x().empty() && panel.x() != "step" && panel.x() != "horizon";
+  // A curve over step, horizon or rho; any other x is a scatter.
+  const bool scatter = !panel.x().empty() && panel.x() != "step" && panel.x() != "horizon" &&
+                       panel.x() != "rho";
   std::string plots;
   Extent ex, ey;
   std::map<std::string, Extent> label_x;  // for the envelopes
@@ -238,6 +241,8 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
     std::string title = key.second == panel.metric() ? label : label + " (" + key.second + ")";
     if (scatter) {
       if (point_type.count(label) == 0) point_type[label] = 7 + 2 * label_index++;
+      // Points of an early transient (metric "*_transient") get an open mark.
+      const int mark = absl::EndsWith(key.second, "_transient") ? 6 : point_type[label];
       for (size_t k = 0; k < seeds.size(); ++k) {
         const spec::Series& s = *seeds[k];
         const bool colored = panel.color_by_step() && s.c_size() == s.x_size();
@@ -260,9 +265,9 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
                                                          : title))
                    : " notitle";
         add_plot(colored ? absl::StrFormat("%s using 1:2:3 with points pt %d ps 0.6 palette%s",
-                                           name, point_type[label], legend)
+                                           name, mark, legend)
                          : absl::StrFormat("%s using 1:2 with points pt %d ps 0.6 lc rgb '%s'%s",
-                                           name, point_type[label], colour, legend));
+                                           name, mark, colour, legend));
       }
       continue;
     }
@@ -306,11 +311,15 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
   if (panel.envelope()) {
     for (const auto& [label, range] : label_x) {
       auto get = [&](const std::string& q) {
-        auto it = scalars.find(label + ".pooled_fit_" + q);
-        if (it == scalars.end()) it = scalars.find(label + ".fit_" + q);
+        auto it = scalars.find(label + "." + q);
         return it == scalars.end() ? std::nan("") : it->second;
       };
-      const double k0 = get("k0"), krho = get("krho"), rho = get("rho");
+      // The fitted envelope when rho is identified; otherwise the envelope
+      // at rho = 1, labelled as such.
+      const bool identified = get("rho_identified") == 1.0;
+      const double k0 = identified ? get("fit_k0") : get("env_rho1_k0");
+      const double krho = identified ? get("fit_krho") : get("env_rho1_krho");
+      const double rho = identified ? get("fit_rho") : 1.0;
       if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho) || range.empty()) {
         continue;
       }
@@ -331,8 +340,10 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
       absl::StrAppend(data, "EOD\n");
       add_plot(absl::StrFormat(
           "%s using 1:2 with lines lw 2 dt 2 lc rgb 'black' title %s", name,
-          Literal(absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f", label, k0, krho,
-                                  rho))));
+          Literal(identified ? absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f",
+                                               label, k0, krho, rho)
+                             : absl::StrFormat("%s: rho not identified; rho=1 envelope "
+                                               "K0=%.3g, Krho=%.3g", label, k0, krho))));
     }
   }
   absl::StrAppend(body, "set title ", Literal(panel.title()), "\n");

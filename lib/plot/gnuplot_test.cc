@@ -41,6 +41,48 @@ TEST(GnuplotScriptTest, PanelsSeriesAndEscapes) {
   EXPECT_NE(script.find("set output 'a.pdf'"), std::string::npos);
 }
 
+// A scatter with its early transient and the fallback envelope when rho is
+// not identified; the profile panel draws a curve over rho.
+TEST(GnuplotScriptTest, TransientMarksEnvelopeAndProfile) {
+  spec::Result r;
+  for (const char* metric : {"smoothness", "smoothness_transient"}) {
+    auto* s = r.add_series();
+    s->set_run("sgd/seed0");
+    s->set_metric(metric);
+    s->set_x_name("gap");
+    s->add_x(1.0);
+    s->add_y(2.0);
+    s->add_c(0.0);
+  }
+  auto* profile = r.add_series();
+  profile->set_run("sgd");
+  profile->set_metric("profile_cost");
+  profile->set_x_name("rho");
+  profile->add_x(0.5);
+  profile->add_y(0.1);
+  for (auto [name, value] : {std::pair{"sgd.rho_identified", 0.0}, {"sgd.env_rho1_k0", 1.5},
+                             {"sgd.env_rho1_krho", 2.5}}) {
+    auto* scalar = r.add_scalars();
+    scalar->set_name(name);
+    scalar->set_value(value);
+  }
+  spec::Figure fig;
+  auto* scatter = fig.add_panels();
+  scatter->set_metric("smoothness");
+  scatter->set_x("gap");
+  scatter->add_also("smoothness_transient");
+  scatter->set_color_by_step(true);
+  scatter->set_envelope(true);
+  auto* curve = fig.add_panels();
+  curve->set_metric("profile_cost");
+  curve->set_x("rho");
+  const std::string script = GnuplotScript(r, fig, "t", "a.png", "a.pdf");
+  EXPECT_NE(script.find("pt 6"), std::string::npos);  // transient: open mark
+  EXPECT_NE(script.find("pt 7"), std::string::npos);
+  EXPECT_NE(script.find("rho not identified"), std::string::npos);
+  EXPECT_NE(script.find("with linespoints"), std::string::npos);  // the profile
+}
+
 TEST(RenderFigureTest, ProducesPngAndPdf) {
   spec::Figure fig;
   fig.add_panels()->set_metric("gap");
@@ -180,9 +222,10 @@ TEST(GnuplotEnvelopeTest, DrawnOverThePointsItCovers) {
     s->add_x(gap);
     s->add_y(1 + gap);
   }
-  for (const auto& [q, v] : std::map<std::string, double>{{"k0", 1}, {"krho", 1}, {"rho", 1}}) {
+  for (const auto& [q, v] : std::map<std::string, double>{
+           {"fit_k0", 1}, {"fit_krho", 1}, {"fit_rho", 1}, {"rho_identified", 1}}) {
     auto* sc = r.add_scalars();
-    sc->set_name("sgd.pooled_fit_" + q);
+    sc->set_name("sgd." + q);
     sc->set_value(v);
   }
   spec::Figure fig;

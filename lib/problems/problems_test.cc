@@ -166,6 +166,57 @@ TEST(RiverValleyTest, NotGloballySmooth) {
   EXPECT_GT(f.HessianNorm(far), 1e4);  // valley curvature lambda1 mu x^2 / 2
 }
 
+// Definition 1 with K1 = lambda1 (max(1, mu/lambda0) + sqrt(mu/lambda0)) on
+// rays through the origin at every angle, densest around the AM-GM equality
+// line |y| = sqrt(mu/lambda0) |x| (where the cross-term bound is tight) and
+// along the river (where the ratio (||H|| - K0) / f tends to lambda1), at
+// radii from 1e-3 to 1e4. Prints the worst relative slack and the largest
+// measured (||H|| - K0) / f against K1.
+TEST(RiverValleyTest, TightenedK1HoldsNearTheWorstDirection) {
+  struct Params { double mu, lambda0, lambda1; };
+  for (const Params p : {Params{0.05, 1.0, 1.0}, Params{2.0, 0.5, 3.0},
+                         Params{0.3, 1.0, 2.0}, Params{1.0, 1.0, 1.0}}) {
+    RiverValley f(p.mu, p.lambda0, p.lambda1);
+    const GapSmoothness s = f.Smoothness();
+    const double ratio = p.mu / p.lambda0;
+    EXPECT_DOUBLE_EQ(s.krho, p.lambda1 * (std::max(1.0, ratio) + std::sqrt(ratio)));
+    const double am_gm_angle = std::atan(std::sqrt(ratio));
+    std::vector<double> angles;
+    for (int k = 0; k <= 2000; ++k) angles.push_back(M_PI * k / 2000.0);
+    for (int k = -200; k <= 200; ++k) angles.push_back(am_gm_angle * (1.0 + k * 1e-3));
+    for (int k = 0; k <= 200; ++k) angles.push_back(k * 1e-6);
+    double worst_slack = INFINITY, sup_ratio = 0.0;
+    int points = 0, violations = 0;
+    Eigen::VectorXd worst_point(2);
+    for (double angle : angles) {
+      for (double radius = 1e-3; radius <= 1e4; radius *= 1.2) {
+        Eigen::VectorXd w(2);
+        w << radius * std::cos(angle), radius * std::sin(angle);
+        const double gap = f.Value(w);
+        const double h = f.HessianNorm(w);
+        const double bound = CurvatureBound(s, gap);
+        ASSERT_TRUE(std::isfinite(h) && std::isfinite(bound));
+        // Rule: exact up to rounding of the eigenvalue solve (1e-12 relative).
+        if (h > bound * (1 + 1e-12)) ++violations;
+        if ((bound - h) / bound < worst_slack) {
+          worst_slack = (bound - h) / bound;
+          worst_point = w;
+        }
+        if (gap > 0) sup_ratio = std::max(sup_ratio, (h - s.k0) / gap);
+        ++points;
+      }
+    }
+    EXPECT_EQ(violations, 0) << "mu " << p.mu << ": worst at (" << worst_point[0] << ", "
+                             << worst_point[1] << "), relative slack " << worst_slack;
+    // The river y = 0 far out has ||H|| = lambda0 + lambda1 f (mu < lambda0),
+    // so no K1 below lambda1 holds: the measured ratio must reach it.
+    EXPECT_GE(sup_ratio, p.lambda1 * (1 - 1e-3)) << "mu " << p.mu;
+    std::printf("river valley mu %g lambda0 %g lambda1 %g: %d points, worst relative slack %.3g, "
+                "sup (||H|| - K0) / f = %.4f against K1 = %.4f\n",
+                p.mu, p.lambda0, p.lambda1, points, worst_slack, sup_ratio, s.krho);
+  }
+}
+
 TEST(SpeedupInstanceTest, InitialPointMatchesItsDefinition) {
   const int64_t horizon = 1000;
   SpeedupInstance f(1.0, 1.0, 50, 0.25, 0.25, 1e-6, horizon);

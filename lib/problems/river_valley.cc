@@ -95,10 +95,13 @@ double RiverValley::HessianNorm(const Eigen::VectorXd& w) const {
 }
 
 GapSmoothness RiverValley::Smoothness() const {
+  // Gershgorin on the Hessian's rows with f >= r, f >= lambda0 y^2 / 2 and,
+  // by AM-GM, f >= mu x^2 / 2 + lambda0 y^2 / 2 >= sqrt(mu lambda0) |x y|
+  // (docs/theory.md, Section 9).
   const double ratio = mu_ / lambda0_;
   return GapSmoothness{
       1.0, std::max(mu_, lambda0_),
-      lambda1_ * (std::max(1.0, ratio) + 2.0 * std::sqrt(ratio))};
+      lambda1_ * (std::max(1.0, ratio) + std::sqrt(ratio))};
 }
 
 }  // namespace warmup

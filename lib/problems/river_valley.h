@@ -11,7 +11,7 @@ namespace warmup {
 // The river (y = 0) is flat with curvature mu; the valley across it has
 // curvature lambda0 + lambda1 r(x), which grows with the suboptimality, so no
 // small global L bounds the Hessian. (1, K0, K1)-smooth with
-// K0 = max(mu, lambda0), K1 = lambda1 (max(1, mu/lambda0) + 2 sqrt(mu/lambda0)).
+// K0 = max(mu, lambda0), K1 = lambda1 (max(1, mu/lambda0) + sqrt(mu/lambda0)).
 class RiverValley : public Objective {
  public:
   RiverValley(double mu, double lambda0, double lambda1,

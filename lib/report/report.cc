@@ -111,6 +111,7 @@ std::string Provenance(const spec::Provenance& p) {
   std::map<std::string, std::string> sorted(p.versions().begin(), p.versions().end());
   for (const auto& [k, v] : sorted) versions.push_back(absl::StrCat(k, " ", v));
   if (!versions.empty()) absl::StrAppend(&s, "; versions: ", absl::StrJoin(versions, ", "));
+  if (!p.determinism().empty()) absl::StrAppend(&s, "; ", p.determinism());
   return s;
 }
 

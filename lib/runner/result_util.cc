@@ -11,6 +11,18 @@ void AddScalar(const std::string& name, double value, spec::Result* result) {
   s->set_value(value);
 }
 
+spec::Table* TableNamed(const std::string& name,
+                        const std::vector<std::string>& columns,
+                        spec::Result* result) {
+  for (spec::Table& t : *result->mutable_tables()) {
+    if (t.name() == name) return &t;
+  }
+  spec::Table* table = result->add_tables();
+  table->set_name(name);
+  for (const std::string& c : columns) table->add_columns(c);
+  return table;
+}
+
 spec::Series* AddSeries(const std::string& run, const std::string& metric,
                         const std::string& x_name, const std::vector<double>& x,
                         const std::vector<double>& y, spec::Result* result) {

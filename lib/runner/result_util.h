@@ -16,6 +16,12 @@ spec::Series* AddSeries(const std::string& run, const std::string& metric,
                         const std::string& x_name, const std::vector<double>& x,
                         const std::vector<double>& y, spec::Result* result);
 
+// The Result's table `name`, added with `columns` when it is not there yet,
+// so that several engines can append rows to one table.
+spec::Table* TableNamed(const std::string& name,
+                        const std::vector<std::string>& columns,
+                        spec::Result* result);
+
 // Mean and sample standard deviation (NaN / 0 for too few values).
 double Mean(const std::vector<double>& v);
 double SampleSd(const std::vector<double>& v);

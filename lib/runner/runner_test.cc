@@ -38,7 +38,7 @@ TEST(RunSpecTest, Fig2SmokeWritesEveryOutputAndPassesItsClaims) {
   auto report = RunSpec(request);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->claims_pass);
-  EXPECT_EQ(report->result.claims_size(), 8);
+  EXPECT_EQ(report->result.claims_size(), 10);  // the smoke-tier claims
   EXPECT_EQ(report->result.provenance().spec_sha256().size(), 64u);
   for (const char* f : {"result.textproto", "result.json", "fig2_river_valley.png",
                         "fig2_river_valley.pdf", "theory_warmup__gap.csv"}) {

@@ -28,7 +28,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 struct SweepMode {
   std::string name;
   GradientNoise noise;
-  std::vector<int64_t> seeds;
+  std::vector<int64_t> seeds;         // score the two winners
+  std::vector<int64_t> tuning_seeds;  // select them
 };
 
 // Means over seeds of one schedule's run; a diverged run makes the final gap
@@ -84,16 +85,22 @@ absl::Status CheckSweep(const spec::Experiment& e) {
 }
 
 // GD on one seed (it is deterministic); SGD with the problem's noise on every
-// seed; SGD with the sweep's ABC noise when it is set.
+// seed; SGD with the sweep's ABC noise when it is set. SGD selects on the
+// sweep's tuning seeds when it names them.
 std::vector<SweepMode> Modes(const spec::Experiment& e) {
   std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
   if (seeds.empty()) seeds.push_back(0);
-  std::vector<SweepMode> modes = {{"gd", {}, {seeds.front()}}};
+  std::vector<int64_t> tuning(e.sweep().tuning_seeds().begin(),
+                              e.sweep().tuning_seeds().end());
+  if (tuning.empty()) tuning = seeds;
+  std::vector<SweepMode> modes = {{"gd", {}, {seeds.front()}, {seeds.front()}}};
   const spec::Noise& n = e.problem().noise();
-  if (n.sigma() > 0 || n.a() > 0) modes.push_back({"sgd", {n.sigma(), n.a()}, seeds});
+  if (n.sigma() > 0 || n.a() > 0) {
+    modes.push_back({"sgd", {n.sigma(), n.a()}, seeds, tuning});
+  }
   const spec::Noise& abc = e.sweep().abc_noise();
   if (abc.sigma() > 0 || abc.a() > 0) {
-    modes.push_back({"sgd_abc", {abc.sigma(), abc.a()}, seeds});
+    modes.push_back({"sgd_abc", {abc.sigma(), abc.a()}, seeds, tuning});
   }
   return modes;
 }
@@ -145,17 +152,19 @@ absl::StatusOr<HorizonOutcome> RunHorizon(const spec::Experiment& e,
   const double bound = std::min(
       f.InitialQ() * std::exp(-2.0 * beta / (1.0 - beta / horizon)), f.InitialH());
   const auto& grid = e.sweep().constant_grid();
+  spec::Schedule best_constant, best_theory;
   for (double m : grid) {
     spec::Schedule c;
     c.set_label("constant");
     c.mutable_constant()->set_lr(m * f.LargestStableStepAtInit());
     absl::StatusOr<RunSummary> run =
-        MeanRun(f, c, horizon, init_curvature, base, mode.seeds);
+        MeanRun(f, c, horizon, init_curvature, base, mode.tuning_seeds);
     if (!run.ok()) return run.status();
     if (mode.name == "gd" && run->final_gap < bound) ++out.lower_bound_violations;
     if (run->final_gap < out.constant.final_gap) {
       out.constant = *run;
       out.constant_multiple = m;
+      best_constant = c;
     }
   }
   const auto [lo, hi] = std::minmax_element(grid.begin(), grid.end());
@@ -170,12 +179,24 @@ absl::StatusOr<HorizonOutcome> RunHorizon(const spec::Experiment& e,
       spec::Schedule s = t;
       if (cap > 0) s.mutable_theory_warmup()->set_max_lr(cap / k0);
       absl::StatusOr<RunSummary> run =
-          MeanRun(f, s, horizon, init_curvature, base, mode.seeds);
+          MeanRun(f, s, horizon, init_curvature, base, mode.tuning_seeds);
       if (!run.ok()) return run.status();
       if (run->final_gap < out.theory.final_gap) {
         out.theory = *run;
         out.theory_cap = cap;
+        best_theory = s;
       }
+    }
+  }
+  if (mode.tuning_seeds != mode.seeds) {
+    // Score the winners on the experiment's seeds, none of which selected them.
+    for (auto [side, winner] : {std::pair{&out.constant, &best_constant},
+                                std::pair{&out.theory, &best_theory}}) {
+      if (!winner->has_constant() && !winner->has_theory_warmup()) continue;
+      absl::StatusOr<RunSummary> run =
+          MeanRun(f, *winner, horizon, init_curvature, base, mode.seeds);
+      if (!run.ok()) return run.status();
+      *side = *run;
     }
   }
   return out;

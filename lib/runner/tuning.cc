@@ -28,8 +28,17 @@ spec::Schedule GridPoint(const spec::TunedBaseline& b, double rate,
   } else if (s.has_linear_warmup()) {
     s.mutable_linear_warmup()->set_peak_lr(rate);
     if (warmup_steps > 0) s.mutable_linear_warmup()->set_warmup_steps(warmup_steps);
+  } else if (s.has_exponential_warmup()) {
+    s.mutable_exponential_warmup()->set_peak_lr(rate);
+    if (warmup_steps > 0) {
+      s.mutable_exponential_warmup()->set_warmup_steps(warmup_steps);
+    }
   }
   return s;
+}
+
+bool HasWarmupLength(const spec::Schedule& s) {
+  return s.has_linear_warmup() || s.has_exponential_warmup();
 }
 
 // Whether `value` is the smallest or largest of a grid with several values.
@@ -48,7 +57,7 @@ std::vector<spec::Schedule> TuningGrid(const spec::TunedBaseline& b) {
   std::vector<spec::Schedule> grid;
   std::vector<int64_t> lengths(b.warmup_steps_grid().begin(),
                                b.warmup_steps_grid().end());
-  if (lengths.empty() || !b.schedule().has_linear_warmup()) lengths = {0};
+  if (lengths.empty() || !HasWarmupLength(b.schedule())) lengths = {0};
   for (double rate : b.rate_grid()) {
     for (int64_t w : lengths) {
       grid.push_back(GridPoint(b, rate, w, static_cast<int>(grid.size())));
@@ -59,12 +68,15 @@ std::vector<spec::Schedule> TuningGrid(const spec::TunedBaseline& b) {
 
 double GridRate(const spec::Schedule& s) {
   if (s.has_linear_warmup()) return s.linear_warmup().peak_lr();
+  if (s.has_exponential_warmup()) return s.exponential_warmup().peak_lr();
   return SetsInverseCurvature(s) ? s.constant().times_inverse_init_curvature()
                                  : s.constant().lr();
 }
 
 int64_t GridWarmupSteps(const spec::Schedule& s) {
-  return s.has_linear_warmup() ? s.linear_warmup().warmup_steps() : 0;
+  if (s.has_linear_warmup()) return s.linear_warmup().warmup_steps();
+  if (s.has_exponential_warmup()) return s.exponential_warmup().warmup_steps();
+  return 0;
 }
 
 TuningSelection SelectWinner(const spec::TunedBaseline& b,
@@ -87,7 +99,7 @@ TuningSelection SelectWinner(const spec::TunedBaseline& b,
     const spec::Schedule& w = grid[sel.winner];
     sel.at_grid_edge =
         AtEdge(b.rate_grid(), GridRate(w)) ||
-        (w.has_linear_warmup() && AtEdge(b.warmup_steps_grid(), GridWarmupSteps(w)));
+        (HasWarmupLength(w) && AtEdge(b.warmup_steps_grid(), GridWarmupSteps(w)));
   }
   return sel;
 }
@@ -110,18 +122,11 @@ void RecordTuning(const spec::TunedBaseline& b,
                   const std::vector<spec::Schedule>& grid,
                   const std::vector<TuningTrial>& trials,
                   const TuningSelection& sel, spec::Result* result) {
-  spec::Table* table = nullptr;
-  for (spec::Table& t : *result->mutable_tables()) {
-    if (t.name() == "tuning") table = &t;
-  }
-  if (table == nullptr) {
-    table = result->add_tables();
-    table->set_name("tuning");
-    for (const char* c : {"baseline", "rule", "objective", "rate", "warmup_steps",
-                          "score", "diverged", "monotone", "eligible", "winner"}) {
-      table->add_columns(c);
-    }
-  }
+  spec::Table* table = TableNamed(
+      "tuning",
+      {"baseline", "rule", "objective", "rate", "warmup_steps", "score", "diverged",
+       "monotone", "eligible", "winner"},
+      result);
   for (size_t k = 0; k < grid.size() && k < trials.size(); ++k) {
     const TuningTrial& t = trials[k];
     const bool eligible = !t.diverged && std::isfinite(t.score) &&

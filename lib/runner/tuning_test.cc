@@ -38,6 +38,33 @@ TEST(TuningGrid, RatesOuterLengthsInnerWithLabels) {
   EXPECT_EQ(grid[3].linear_warmup().formula(), spec::LinearWarmup::FROM_ZERO);
 }
 
+// The exponential family: rate_grid sets peak_lr, warmup_steps_grid the
+// length, start_fraction is the family's; a winner at the longest length is
+// on the edge.
+TEST(TuningGrid, ExponentialWarmupKeepsItsStartFraction) {
+  spec::TunedBaseline b;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(label: "exp"
+           schedule { exponential_warmup { peak_lr: 1 warmup_steps: 5 start_fraction: 0.001 } }
+           rate_grid: [0.5, 1, 2]
+           warmup_steps_grid: [10, 100, 1000]
+           rule: MONOTONE
+           objective: "steps_to_target")pb",
+      &b));
+  const auto grid = TuningGrid(b);
+  ASSERT_EQ(grid.size(), 9u);
+  EXPECT_DOUBLE_EQ(GridRate(grid[5]), 1.0);
+  EXPECT_EQ(GridWarmupSteps(grid[5]), 1000);
+  EXPECT_EQ(grid[5].exponential_warmup().start_fraction(), 0.001);
+  std::vector<TuningTrial> trials(9, {100, false, true});
+  trials[4].score = 10;  // rate 1, W 100: interior
+  EXPECT_FALSE(SelectWinner(b, grid, trials).at_grid_edge);
+  trials[5].score = 5;  // rate 1, W 1000: the longest length
+  const TuningSelection sel = SelectWinner(b, grid, trials);
+  EXPECT_EQ(sel.winner, 5);
+  EXPECT_TRUE(sel.at_grid_edge);
+}
+
 TEST(SelectWinner, MonotoneRuleSkipsSpikyRunsAndFlagsNoInteriorWinner) {
   const auto b = Linear(spec::TunedBaseline::MONOTONE);
   const auto grid = TuningGrid(b);

@@ -12,6 +12,7 @@ namespace {
 
 using spec::Constant;
 using spec::Cosine;
+using spec::ExponentialWarmup;
 using spec::LinearWarmup;
 using spec::Schedule;
 using spec::TheoryWarmup;
@@ -43,6 +44,14 @@ double LinearWarmupSchedule::Rate(int64_t step, double) {
   }
   if (!spec_.cosine_after()) return peak;
   return CosineValue(peak, spec_.min_lr(), step - w, total_steps_ - w);
+}
+
+double ExponentialWarmupSchedule::Rate(int64_t step, double) {
+  const int64_t w = spec_.warmup_steps();
+  if (step >= w) return spec_.peak_lr();
+  // At t = 0 the exponent is exactly 1, so eta_0 = peak * start_fraction.
+  const double exponent = 1.0 - static_cast<double>(step) / static_cast<double>(w);
+  return spec_.peak_lr() * std::pow(spec_.start_fraction(), exponent);
 }
 
 double CosineSchedule::Rate(int64_t step, double) {
@@ -88,6 +97,21 @@ absl::Status ValidateSchedule(const Schedule& spec) {
       if (l.min_lr() < 0.0) return Bad(spec, "linear_warmup.min_lr must be >= 0");
       return absl::OkStatus();
     }
+    case Schedule::kExponentialWarmup: {
+      const ExponentialWarmup& x = spec.exponential_warmup();
+      if (!(x.peak_lr() > 0.0)) {
+        return Bad(spec, "exponential_warmup.peak_lr must be > 0");
+      }
+      if (x.warmup_steps() <= 0) {
+        return Bad(spec, "exponential_warmup.warmup_steps must be > 0");
+      }
+      if (!(x.start_fraction() > 0.0 && x.start_fraction() <= 1.0)) {
+        return Bad(spec, absl::StrFormat(
+                             "exponential_warmup.start_fraction must be in (0, 1], got %g",
+                             x.start_fraction()));
+      }
+      return absl::OkStatus();
+    }
     case Schedule::kCosine: {
       const Cosine& c = spec.cosine();
       if (!(c.peak_lr() > 0.0)) return Bad(spec, "cosine.peak_lr must be > 0");
@@ -119,8 +143,8 @@ absl::Status ValidateSchedule(const Schedule& spec) {
       break;
   }
   return Bad(spec,
-             "no kind: expected one of constant, linear_warmup, cosine, "
-             "theory_warmup");
+             "no kind: expected one of constant, linear_warmup, "
+             "exponential_warmup, cosine, theory_warmup");
 }
 
 absl::StatusOr<std::unique_ptr<LearningRateSchedule>> MakeSchedule(
@@ -144,6 +168,9 @@ absl::StatusOr<std::unique_ptr<LearningRateSchedule>> MakeSchedule(
       return std::unique_ptr<LearningRateSchedule>(
           std::make_unique<LinearWarmupSchedule>(spec.linear_warmup(),
                                                  total_steps));
+    case Schedule::kExponentialWarmup:
+      return std::unique_ptr<LearningRateSchedule>(
+          std::make_unique<ExponentialWarmupSchedule>(spec.exponential_warmup()));
     case Schedule::kCosine: {
       const Cosine& c = spec.cosine();
       return std::unique_ptr<LearningRateSchedule>(

@@ -47,6 +47,18 @@ class LinearWarmupSchedule : public LearningRateSchedule {
   int64_t total_steps_;
 };
 
+// Exponential warmup: peak * start_fraction^(1 - t / W) for t < W, then
+// peak (experiment.proto, ExponentialWarmup).
+class ExponentialWarmupSchedule : public LearningRateSchedule {
+ public:
+  explicit ExponentialWarmupSchedule(const spec::ExponentialWarmup& spec)
+      : spec_(spec) {}
+  double Rate(int64_t step, double loss) override;
+
+ private:
+  spec::ExponentialWarmup spec_;
+};
+
 // eta_t = min + (peak - min)(1 + cos(pi t / T)) / 2.
 class CosineSchedule : public LearningRateSchedule {
  public:

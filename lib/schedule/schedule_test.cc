@@ -72,6 +72,46 @@ TEST(LinearWarmupTest, CosineAfterWarmup) {
   EXPECT_DOUBLE_EQ(sch->Rate(110, 0), 0.1);
 }
 
+// eta_t = peak * start_fraction^(1 - t / W) for t < W, then peak: checked
+// against the formula written out independently (eta_0 = peak * fraction,
+// a constant ratio between steps, peak from t = W on).
+TEST(ExponentialWarmupTest, MatchesTheFormula) {
+  spec::Schedule s = Parse("exp");
+  auto* x = s.mutable_exponential_warmup();
+  x->set_peak_lr(1.5);
+  x->set_warmup_steps(200);
+  x->set_start_fraction(1e-3);
+  auto sch = Make(s);
+  EXPECT_EQ(sch->Rate(0, 7.0), 1.5 * 1e-3);  // exact: the exponent is 1
+  const double growth = std::exp(-std::log(1e-3) / 200.0);
+  for (int64_t t = 0; t < 200; ++t) {
+    const double expected = 1.5 * std::exp(std::log(1e-3) * (200.0 - t) / 200.0);
+    EXPECT_NEAR(sch->Rate(t, 0), expected, 1e-14 * expected) << t;
+    EXPECT_NEAR(sch->Rate(t + 1, 0) / sch->Rate(t, 0), growth, 1e-13) << t;
+  }
+  EXPECT_NEAR(sch->Rate(100, 0), 1.5 * std::sqrt(1e-3), 1e-15);
+  EXPECT_EQ(sch->Rate(200, 0), 1.5);
+  EXPECT_EQ(sch->Rate(5000, 0), 1.5);
+  x->set_start_fraction(1.0);  // no warmup: a constant
+  EXPECT_EQ(Make(s)->Rate(0, 0), 1.5);
+}
+
+TEST(ExponentialWarmupTest, ValidationNamesTheField) {
+  spec::Schedule s = Parse("exp");
+  auto* x = s.mutable_exponential_warmup();
+  x->set_peak_lr(1.0);
+  x->set_warmup_steps(10);
+  EXPECT_NE(ValidateSchedule(s).message().find("exponential_warmup.start_fraction"),
+            std::string::npos);  // 0 is outside (0, 1]
+  x->set_start_fraction(1.5);
+  EXPECT_NE(ValidateSchedule(s).message().find("(0, 1]"), std::string::npos);
+  x->set_start_fraction(0.5);
+  EXPECT_TRUE(ValidateSchedule(s).ok());
+  x->set_warmup_steps(0);
+  EXPECT_NE(ValidateSchedule(s).message().find("exponential_warmup.warmup_steps"),
+            std::string::npos);
+}
+
 TEST(CosineTest, EndpointsAndMiddle) {
   spec::Schedule s = Parse("cos");
   s.mutable_cosine()->set_peak_lr(2.0);

@@ -1,5 +1,6 @@
 #include "lib/spec/spec.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -91,8 +92,10 @@ absl::Status ValidateTunedBaseline(const spec::TunedBaseline& b, bool network,
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
   };
   if (!IsName(b.label())) return bad("label: expected a [a-z0-9_]+ identifier");
-  if (!b.schedule().has_constant() && !b.schedule().has_linear_warmup()) {
-    return bad("schedule: expected a constant or linear_warmup family");
+  const bool warmup_family =
+      b.schedule().has_linear_warmup() || b.schedule().has_exponential_warmup();
+  if (!b.schedule().has_constant() && !warmup_family) {
+    return bad("schedule: expected a constant, linear_warmup or exponential_warmup family");
   }
   if (b.rate_grid().empty()) return bad("rate_grid: must list at least one rate");
   if (absl::Status st = CheckGrid(b.rate_grid(), where + ".rate_grid"); !st.ok()) {
@@ -102,8 +105,8 @@ absl::Status ValidateTunedBaseline(const spec::TunedBaseline& b, bool network,
       !st.ok()) {
     return st;
   }
-  if (!b.warmup_steps_grid().empty() && !b.schedule().has_linear_warmup()) {
-    return bad("warmup_steps_grid: only a linear_warmup family has a length");
+  if (!b.warmup_steps_grid().empty() && !warmup_family) {
+    return bad("warmup_steps_grid: only a warmup family has a length");
   }
   if (b.rule() == spec::TunedBaseline::RULE_UNSPECIFIED) {
     return bad("rule: expected MONOTONE or ANY");
@@ -131,10 +134,15 @@ absl::Status ValidateTunedBaseline(const spec::TunedBaseline& b, bool network,
     } else {
       probe.mutable_constant()->set_lr(b.rate_grid(0));
     }
-  } else {
+  } else if (probe.has_linear_warmup()) {
     probe.mutable_linear_warmup()->set_peak_lr(b.rate_grid(0));
     if (!b.warmup_steps_grid().empty()) {
       probe.mutable_linear_warmup()->set_warmup_steps(b.warmup_steps_grid(0));
+    }
+  } else {
+    probe.mutable_exponential_warmup()->set_peak_lr(b.rate_grid(0));
+    if (!b.warmup_steps_grid().empty()) {
+      probe.mutable_exponential_warmup()->set_warmup_steps(b.warmup_steps_grid(0));
     }
   }
   return ValidateSchedule(probe);
@@ -181,8 +189,8 @@ absl::Status Bad(const std::string& what) { return absl::InvalidArgumentError(wh
 // lib/trainer/network_engine.cc): what a panel may draw.
 const std::set<std::string>& RecordedMetrics() {
   static const auto* metrics = new std::set<std::string>{
-      "loss", "gap", "lr", "lr_smoothed", "grad_norm", "smoothness",
-      "lambda_max", "lambda_min", "speedup"};
+      "loss", "gap", "lr", "lr_smoothed", "loss_smoothed", "grad_norm", "smoothness",
+      "smoothness_transient", "profile_cost", "lambda_max", "lambda_min", "speedup"};
   return *metrics;
 }
 
@@ -230,6 +238,14 @@ absl::Status ValidateRunShape(const spec::Experiment& e) {
   if (e.schedules().empty() && !sweep) {
     return Bad("schedules: at least one schedule is required");
   }
+  for (int64_t seed : e.sweep().tuning_seeds()) {
+    if (std::find(e.seeds().begin(), e.seeds().end(), seed) != e.seeds().end()) {
+      return Bad(absl::StrFormat(
+          "sweep.tuning_seeds: %d is also in seeds; the seeds that select must be disjoint "
+          "from those that score",
+          seed));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -273,9 +289,10 @@ absl::Status ValidateFigure(const spec::Experiment& e, const std::set<std::strin
                                    where, m, absl::StrJoin(RecordedMetrics(), ", ")));
       }
     }
-    if (!p.x().empty() && p.x() != "step" && p.x() != "horizon" &&
+    // "rho": the envelope fit's profile (network_engine.cc, profile_cost).
+    if (!p.x().empty() && p.x() != "step" && p.x() != "horizon" && p.x() != "rho" &&
         RecordedMetrics().count(p.x()) == 0) {
-      return Bad(absl::StrFormat("%s.x: '%s' is neither step, horizon nor a recorded metric",
+      return Bad(absl::StrFormat("%s.x: '%s' is neither step, horizon, rho nor a recorded metric",
                                  where, p.x()));
     }
     for (const std::string& run : p.runs()) {

@@ -85,6 +85,12 @@ TEST(ValidateTest, RejectsBadSpecs) {
   claim->set_metric("c.final_gap");
   claim->set_op(spec::Claim::LE);
   EXPECT_NE(ValidateExperiment(e).message().find("rationale"), std::string::npos);
+  e = *base;                               // seeds [1, 2]
+  e.mutable_sweep()->add_tuning_seeds(1);  // selects and scores: not disjoint
+  EXPECT_NE(ValidateExperiment(e).message().find("sweep.tuning_seeds: 1 is also in seeds"),
+            std::string::npos);
+  e.mutable_sweep()->set_tuning_seeds(0, 7);
+  EXPECT_TRUE(ValidateExperiment(e).ok());
 }
 
 TEST(LoadTest, MissingFileIsNotFound) {

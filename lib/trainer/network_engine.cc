@@ -1,9 +1,11 @@
-// The runner's engine for network experiments: trains every schedule and
-// seed of a spec with the LibTorch trainer, and turns the traces into
-// series, scalars, fitted envelopes and the fitted-constants table.
-// Registered with the runner when this library is linked in.
+// The runner's engine for network experiments: tunes the spec's baselines
+// on their grids, trains every schedule and seed with the LibTorch trainer,
+// and turns the traces into series, scalars, the fitted smoothness envelope
+// and the fitted-constants table. Registered with the runner when this
+// library is linked in.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -16,11 +18,15 @@
 #include "lib/curvature/envelope_fit.h"
 #include "lib/runner/result_util.h"
 #include "lib/runner/runner.h"
+#include "lib/runner/tuning.h"
 #include "lib/runtime/runtime.h"
 #include "lib/trainer/trainer.h"
 
 namespace warmup {
 namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Centred moving average over `window` points, for display only.
 std::vector<double> Smooth(const std::vector<double>& v, int window) {
@@ -33,36 +39,55 @@ std::vector<double> Smooth(const std::vector<double>& v, int window) {
   return out;
 }
 
-std::map<std::string, double> FitScalars(const std::vector<double>& gap,
-                                         const std::vector<double>& smoothness,
-                                         const spec::Profile& profile, uint64_t seed,
-                                         EnvelopeFit* fit_out) {
-  std::vector<double> g, s;
-  for (size_t i = 0; i < gap.size(); ++i) {
-    if (gap[i] > 0 && smoothness[i] > 0) {
-      g.push_back(gap[i]);
-      s.push_back(smoothness[i]);
-    }
-  }
-  EnvelopeOptions o;
-  o.coverage = profile.coverage() > 0 ? profile.coverage() : 1.0;
-  o.seed = seed;
-  absl::StatusOr<EnvelopeFit> fit = FitEnvelope(g, s, o);
-  if (!fit.ok()) return {};
-  if (fit_out != nullptr) *fit_out = *fit;
-  return {{"fit_rho", fit->rho},         {"fit_k0", fit->k0},
-          {"fit_krho", fit->krho},       {"fit_rho_lo", fit->rho_ci.lo},
-          {"fit_rho_hi", fit->rho_ci.hi}, {"spearman", fit->spearman},
-          {"loglog_slope", fit->loglog_slope}, {"profile_points", double(fit->points)}};
+std::string Num(double v) { return absl::StrFormat("%.4g", v); }
+
+std::string RunName(const std::string& label, int64_t seed, size_t seeds) {
+  return seeds > 1 ? absl::StrCat(label, "/seed", seed) : label;
 }
 
-std::string Num(double v) { return absl::StrFormat("%.4g", v); }
+// Final loss: the mean of the last 10% of recorded minibatch losses; +inf
+// for a run that diverged (its last finite losses say nothing about where
+// it ended).
+double FinalLoss(const TrainTrace& t) {
+  if (t.diverged || t.loss.empty()) return kInf;
+  const size_t tail = std::max<size_t>(1, t.loss.size() / 10);
+  return Mean({t.loss.end() - std::min(tail, t.loss.size()), t.loss.end()});
+}
+
+TrainRequest Request(const spec::Experiment& e, const RunContext& ctx,
+                     const spec::Schedule& schedule, int64_t seed, const std::string& run) {
+  TrainRequest r;
+  r.network = e.problem().network();
+  r.optimizer = e.optimizer();
+  r.schedule = schedule;
+  r.profile = e.profile();
+  r.iterations = e.iterations();
+  r.record_every = e.record().every();
+  r.seed = seed;
+  r.device = ctx.device;
+  r.data_dir = ctx.data_dir;
+  r.checkpoint_every = e.checkpoint().every();
+  r.checkpoint_dir = absl::StrCat(ctx.out_dir, "/checkpoints/",
+                                  absl::StrReplaceAll(run, {{"/", "-"}}));
+  r.resume = ctx.resume;
+  r.progress = ctx.progress;
+  r.label = run;
+  return r;
+}
+
+// A row of the "measurement_failures" table: what failed, where and why.
+void RecordFailure(const std::string& run, const std::string& what, const std::string& why,
+                   spec::Result* result) {
+  spec::Table* table = TableNamed("measurement_failures", {"run", "what", "reason"}, result);
+  auto* row = table->add_rows();
+  for (const std::string& cell : {run, what, why}) row->add_cells(cell);
+}
 
 // Provenance of a network run: the LibTorch (and on CUDA the CUDA and cuDNN)
 // versions, the device it used, the data files it read (each once), and on
 // CUDA whether every operation honoured the request for deterministic
-// algorithms (`runtime` is the process's settings before any run).
-void RecordWhereItRan(const TrainTrace& trace, const std::string& runtime, spec::Provenance* p) {
+// algorithms.
+void RecordWhereItRan(const TrainTrace& trace, spec::Provenance* p) {
   (*p->mutable_versions())["libtorch"] = TORCH_VERSION;
   for (const auto& [library, version] : trace.versions) (*p->mutable_versions())[library] = version;
   p->set_device(trace.device);
@@ -76,129 +101,322 @@ void RecordWhereItRan(const TrainTrace& trace, const std::string& runtime, spec:
     d->set_bytes(f.bytes);
   }
   if (trace.gpu.empty()) return;
-  p->set_runtime(absl::StrCat(
-      runtime, "; deterministic algorithms requested, ",
+  p->set_determinism(absl::StrCat(
+      "deterministic algorithms requested, ",
       trace.nondeterministic_operations.empty()
           ? std::string("honoured by every operation")
           : absl::StrCat("not available for: ",
                          absl::StrJoin(trace.nondeterministic_operations, ", "))));
 }
 
-absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& ctx,
-                                  spec::Result* result) {
-  const std::string runtime = ConfigureRuntime(ctx.threads);
-  result->mutable_provenance()->set_runtime(runtime);
-  std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
-  if (seeds.empty()) seeds.push_back(0);
+// Series, per-seed scalars and the outcome of one trained run.
+std::map<std::string, double> RecordRun(const std::string& run, bool theory,
+                                        const TrainTrace& t, spec::Result* result) {
+  AddSeries(run, "loss", "step", t.step, t.loss, result);
+  AddSeries(run, "lr", "step", t.step, t.lr, result);
+  if (theory) {
+    // Smoothing for display only, as in the paper's caption; the schedule
+    // itself read the loss its ema says.
+    const int window = std::max<int>(1, static_cast<int>(t.lr.size() / 25));
+    AddSeries(run, "lr_smoothed", "step", t.step, Smooth(t.lr, window), result);
+    AddSeries(run, "loss_smoothed", "step", t.step, Smooth(t.loss, window), result);
+  }
+  if (!t.profile_step.empty()) {
+    AddSeries(run, "smoothness", "step", t.profile_step, t.profile_smoothness, result);
+    AddSeries(run, "lambda_max", "step", t.profile_step, t.profile_lambda_max, result);
+    AddSeries(run, "lambda_min", "step", t.profile_step, t.profile_lambda_min, result);
+  }
+  if (t.profile_invalid > 0) {
+    RecordFailure(run, absl::StrCat(t.profile_invalid, " Hessian measurement(s)"),
+                  t.profile_failure, result);
+  }
+  std::map<std::string, double> scalars = {
+      {"final_loss", FinalLoss(t)},
+      {"diverged", t.diverged ? 1.0 : 0.0},
+      {"steps", static_cast<double>(t.steps_run)},
+      {"profile_points", static_cast<double>(t.profile_step.size())},
+      {"profile_unconverged", static_cast<double>(t.profile_unconverged)},
+      {"profile_invalid", static_cast<double>(t.profile_invalid)},
+      {"parameters", static_cast<double>(t.parameters)},
+      {"peak_lr", t.lr.empty() ? 0.0 : *std::max_element(t.lr.begin(), t.lr.end())},
+  };
+  spec::RunOutcome* outcome = result->add_runs();
+  outcome->set_run(run);
+  outcome->set_outcome(t.diverged ? spec::RunOutcome::DIVERGED : spec::RunOutcome::COMPLETED);
+  outcome->set_steps(t.steps_run);
+  outcome->set_final_gap(scalars["final_loss"]);
+  outcome->set_resumed_from(t.resumed_from);
+  RecordWhereItRan(t, result->mutable_provenance());
+  return scalars;
+}
+
+// The scatter of smoothness against the gap, fitted points and early
+// transient (drawn with another mark) apart.
+void AddScatter(const std::string& run, const ProfileRun& p, const std::vector<bool>& transient,
+                spec::Result* result) {
+  for (const bool early : {false, true}) {
+    std::vector<double> gap, s, step;
+    for (size_t i = 0; i < p.loss.size(); ++i) {
+      if (transient[i] != early) continue;
+      gap.push_back(p.loss[i]);
+      s.push_back(p.smoothness[i]);
+      step.push_back(p.step[i]);
+    }
+    spec::Series* scatter = AddSeries(run, early ? "smoothness_transient" : "smoothness", "gap",
+                                      gap, s, result);
+    *scatter->mutable_c() = {step.begin(), step.end()};
+  }
+}
+
+// Scalars of the pooled envelope fit; rho and the constants that go with it
+// are NaN when rho is not identified (a claim on them then fails).
+std::map<std::string, double> FitScalars(const EnvelopeFit& f) {
+  const double id = f.rho_identified ? 1.0 : kNaN;
+  std::map<std::string, double> s = {
+      {"rho_identified", f.rho_identified ? 1.0 : 0.0},
+      {"profile_argmin_rho", f.rho},
+      {"fit_rho", f.rho * id},
+      {"fit_k0", f.k0 * id},
+      {"fit_krho", f.krho * id},
+      {"fit_rho_lo", f.rho_ci.lo * id},
+      {"fit_rho_hi", f.rho_ci.hi * id},
+      {"fit_k0_lo", f.k0_ci.lo * id},
+      {"fit_k0_hi", f.k0_ci.hi * id},
+      {"fit_krho_lo", f.krho_ci.lo * id},
+      {"fit_krho_hi", f.krho_ci.hi * id},
+      {"fit_coverage", f.coverage},
+      {"fitted_points", static_cast<double>(f.fitted_points)},
+      {"transient_points", static_cast<double>(f.transient_points)},
+      {"gap_decades", f.gap_decades},
+      {"spearman", f.spearman},
+      {"spearman_chance99", f.spearman_chance99},
+      {"loglog_slope", f.loglog_slope},
+      {"f_star_alt", f.f_star_alt},
+      {"rho_f_star_alt", f.rho_f_star_alt_identified ? f.rho_f_star_alt : kNaN},
+      {"rho_f_star_alt_identified", f.rho_f_star_alt_identified ? 1.0 : 0.0},
+  };
+  for (const FixedRhoEnvelope& e : f.fixed) {
+    const std::string key = absl::StrReplaceAll(absl::StrFormat("env_rho%g", e.rho), {{".", ""}});
+    s[key + "_k0"] = e.k0;
+    s[key + "_krho"] = e.krho;
+    s[key + "_coverage"] = e.coverage;
+  }
+  return s;
+}
+
+EnvelopeOptions FitOptions(const spec::Profile& p) {
+  EnvelopeOptions o;
+  if (p.envelope_quantile() > 0) o.quantile = p.envelope_quantile();
+  if (p.transient_fraction() > 0) o.transient_fraction = p.transient_fraction();
+  return o;
+}
+
+spec::Table* FittedConstantsTable(spec::Result* result) {
   spec::Table* table = result->add_tables();
   table->set_name("fitted_constants");
-  for (const char* c : {"run", "model", "seeds", "steps", "points", "rho", "rho_sd",
-                        "rho_90ci", "k0", "krho", "spearman", "loglog_slope"}) {
+  for (const char* c : {"run", "model", "seeds", "steps", "points (fitted/all)", "gap_decades",
+                        "rho", "rho_90ci (runs)", "k0", "krho", "coverage", "rho (f*_alt)",
+                        "rho=1: K0, Krho (coverage)", "spearman", "chance_99"}) {
     table->add_columns(c);
   }
-  for (const spec::Schedule& schedule : e.schedules()) {
-    std::map<std::string, std::vector<double>> per_seed;
-    std::vector<double> pooled_gap, pooled_smoothness;
-    for (int64_t seed : seeds) {
-      const std::string run = seeds.size() > 1
-                                  ? absl::StrCat(schedule.label(), "/seed", seed)
-                                  : schedule.label();
-      TrainRequest r;
-      r.network = e.problem().network();
-      r.optimizer = e.optimizer();
-      r.schedule = schedule;
-      r.profile = e.profile();
-      r.iterations = e.iterations();
-      r.record_every = e.record().every();
-      r.seed = seed;
-      r.device = ctx.device;
-      r.data_dir = ctx.data_dir;
-      r.checkpoint_every = e.checkpoint().every();
-      r.checkpoint_dir = absl::StrCat(ctx.out_dir, "/checkpoints/",
-                                      absl::StrReplaceAll(run, {{"/", "-"}}));
-      r.resume = ctx.resume;
-      r.progress = ctx.progress;
-      r.label = run;
-      absl::StatusOr<TrainTrace> trace = Train(r);
-      if (!trace.ok()) return trace.status();
-      AddSeries(run, "loss", "step", trace->step, trace->loss, result);
-      AddSeries(run, "lr", "step", trace->step, trace->lr, result);
-      if (schedule.has_theory_warmup()) {
-        const int window = std::max<int>(1, static_cast<int>(trace->lr.size() / 25));
-        AddSeries(run, "lr_smoothed", "step", trace->step, Smooth(trace->lr, window), result);
-      }
-      if (!trace->profile_step.empty()) {
-        AddSeries(run, "smoothness", "step", trace->profile_step, trace->profile_smoothness,
-                  result);
-        AddSeries(run, "lambda_max", "step", trace->profile_step, trace->profile_lambda_max,
-                  result);
-        AddSeries(run, "lambda_min", "step", trace->profile_step, trace->profile_lambda_min,
-                  result);
-        spec::Series* scatter = AddSeries(run, "smoothness", "gap", trace->profile_gap,
-                                          trace->profile_smoothness, result);
-        *scatter->mutable_c() = {trace->profile_step.begin(), trace->profile_step.end()};
-        pooled_gap.insert(pooled_gap.end(), trace->profile_gap.begin(), trace->profile_gap.end());
-        pooled_smoothness.insert(pooled_smoothness.end(), trace->profile_smoothness.begin(),
-                                 trace->profile_smoothness.end());
-      }
-      const size_t tail = std::max<size_t>(1, trace->loss.size() / 10);
-      std::map<std::string, double> scalars = {
-          {"final_loss", Mean({trace->loss.end() - std::min(tail, trace->loss.size()),
-                               trace->loss.end()})},
-          {"diverged", trace->diverged ? 1.0 : 0.0},
-          {"steps", static_cast<double>(trace->steps_run)},
-          {"profile_unconverged", static_cast<double>(trace->profile_unconverged)},
-          {"parameters", static_cast<double>(trace->parameters)},
-          {"peak_lr", trace->lr.empty() ? 0.0 : *std::max_element(trace->lr.begin(), trace->lr.end())},
-      };
-      if (trace->profile_step.size() >= 3) {
-        for (const auto& [k, v] : FitScalars(trace->profile_gap, trace->profile_smoothness,
-                                             e.profile(), static_cast<uint64_t>(seed), nullptr)) {
-          scalars[k] = v;
-        }
-      }
-      for (const auto& [k, v] : scalars) {
-        if (seeds.size() > 1) AddScalar(absl::StrCat(run, ".", k), v, result);
-        per_seed[k].push_back(v);
-      }
-      spec::RunOutcome* outcome = result->add_runs();
-      outcome->set_run(run);
-      outcome->set_outcome(trace->diverged ? spec::RunOutcome::DIVERGED
-                                           : spec::RunOutcome::COMPLETED);
-      outcome->set_steps(trace->steps_run);
-      outcome->set_final_gap(scalars["final_loss"]);
-      outcome->set_resumed_from(trace->resumed_from);
-      RecordWhereItRan(*trace, runtime, result->mutable_provenance());
+  return table;
+}
+
+void AddTableRow(const spec::Experiment& e, const std::string& label, size_t seeds,
+                 const EnvelopeFit& f, spec::Table* table) {
+  const FixedRhoEnvelope& one = f.fixed[1];
+  const bool id = f.rho_identified;
+  auto* row = table->add_rows();
+  for (const std::string& cell :
+       {label, e.problem().network().model(), absl::StrCat(seeds), absl::StrCat(e.iterations()),
+        absl::StrCat(f.fitted_points, "/", f.points), Num(f.gap_decades),
+        id ? Num(f.rho) : "not identified (" + f.not_identified_reason + ")",
+        id ? absl::StrFormat("[%.3g, %.3g]", f.rho_ci.lo, f.rho_ci.hi) : "-",
+        id ? Num(f.k0) : "-", id ? Num(f.krho) : "-", Num(f.coverage),
+        f.rho_f_star_alt_identified ? absl::StrFormat("%.3g (f*=%.3g)", f.rho_f_star_alt,
+                                                      f.f_star_alt)
+                                    : absl::StrFormat("not identified (f*=%.3g)", f.f_star_alt),
+        absl::StrFormat("%.3g, %.3g (%.2f)", one.k0, one.krho, one.coverage), Num(f.spearman),
+        Num(f.spearman_chance99)}) {
+    row->add_cells(cell);
+  }
+}
+
+// Fits the envelope to every seed's profile, pooled; records the scalars,
+// the profile, the scatter and a table row. Every seed must contribute: a
+// missing one leaves the fit's scalars NaN so that claims on them fail.
+void RecordEnvelope(const spec::Experiment& e, const std::string& label,
+                    const std::vector<int64_t>& seeds, const std::vector<ProfileRun>& profiles,
+                    spec::Table* table, spec::Result* result) {
+  std::vector<ProfileRun> usable;
+  for (const ProfileRun& p : profiles) {
+    if (p.loss.size() >= 3) usable.push_back(p);
+  }
+  AddScalar(label + ".seeds_averaged", static_cast<double>(usable.size()), result);
+  absl::StatusOr<EnvelopeFit> fit =
+      usable.size() == seeds.size()
+          ? FitEnvelope(usable, FitOptions(e.profile()))
+          : absl::FailedPreconditionError(absl::StrFormat(
+                "%d of %d seeds have at least 3 profile points", usable.size(), seeds.size()));
+  if (!fit.ok()) {
+    RecordFailure(label, "envelope fit", std::string(fit.status().message()), result);
+    AddScalar(label + ".fit_invalid", 1.0, result);
+    for (const char* k : {"rho_identified", "fit_rho", "spearman", "spearman_chance99"}) {
+      AddScalar(absl::StrCat(label, ".", k), kNaN, result);
     }
-    // "<label>.<q>" is the mean over seeds and "<label>.<q>_sd" the spread.
-    for (const auto& [k, values] : per_seed) {
-      AddScalar(absl::StrCat(schedule.label(), ".", k), Mean(values), result);
-      if (seeds.size() > 1) {
-        AddScalar(absl::StrCat(schedule.label(), ".", k, "_sd"), SampleSd(values), result);
-      }
+    return;
+  }
+  AddScalar(label + ".fit_invalid", 0.0, result);
+  for (const auto& [k, v] : FitScalars(*fit)) AddScalar(absl::StrCat(label, ".", k), v, result);
+  AddSeries(label, "profile_cost", "rho", fit->profile_rho, fit->profile_cost, result);
+  size_t offset = 0;
+  for (size_t r = 0; r < usable.size(); ++r) {
+    const std::vector<bool> transient(fit->transient.begin() + offset,
+                                      fit->transient.begin() + offset + usable[r].loss.size());
+    offset += usable[r].loss.size();
+    AddScatter(RunName(label, seeds[r], seeds.size()), usable[r], transient, result);
+  }
+  AddTableRow(e, label, seeds.size(), *fit, table);
+}
+
+// "<label>.<q>" is the mean over seeds and "<label>.<q>_sd" the spread; the
+// mean is NaN unless every seed reported q.
+void RecordSeedMeans(const std::string& label, size_t seeds,
+                     const std::map<std::string, std::vector<double>>& per_seed,
+                     spec::Result* result) {
+  for (const auto& [k, values] : per_seed) {
+    const double mean = values.size() == seeds ? Mean(values) : kNaN;
+    AddScalar(absl::StrCat(label, ".", k), mean, result);
+    if (seeds > 1) AddScalar(absl::StrCat(label, ".", k, "_sd"), SampleSd(values), result);
+  }
+}
+
+// Trains one schedule with every seed and records it.
+absl::Status RunSchedule(const spec::Experiment& e, const RunContext& ctx,
+                         const spec::Schedule& schedule, const std::vector<int64_t>& seeds,
+                         spec::Table* table, spec::Result* result,
+                         std::vector<double>* final_losses) {
+  std::map<std::string, std::vector<double>> per_seed;
+  std::vector<ProfileRun> profiles;
+  for (int64_t seed : seeds) {
+    const std::string run = RunName(schedule.label(), seed, seeds.size());
+    absl::StatusOr<TrainTrace> trace = Train(Request(e, ctx, schedule, seed, run));
+    if (!trace.ok()) return trace.status();
+    for (const auto& [k, v] : RecordRun(run, schedule.has_theory_warmup(), *trace, result)) {
+      if (seeds.size() > 1) AddScalar(absl::StrCat(run, ".", k), v, result);
+      per_seed[k].push_back(v);
     }
-    if (pooled_gap.size() >= 3) {
-      EnvelopeFit pooled;
-      const auto pooled_scalars =
-          FitScalars(pooled_gap, pooled_smoothness, e.profile(), 0, &pooled);
-      for (const auto& [k, v] : pooled_scalars) {
-        AddScalar(absl::StrCat(schedule.label(), ".pooled_", k), v, result);
-      }
-      if (!pooled_scalars.empty()) {
-        auto* row = table->add_rows();
-        for (const std::string& cell :
-             {schedule.label(), e.problem().network().model(), absl::StrCat(seeds.size()),
-              absl::StrCat(e.iterations()), absl::StrCat(pooled.points), Num(pooled.rho),
-              Num(SampleSd(per_seed["fit_rho"])),
-              absl::StrFormat("[%.3g, %.3g]", pooled.rho_ci.lo, pooled.rho_ci.hi),
-              Num(pooled.k0), Num(pooled.krho), Num(pooled.spearman),
-              Num(pooled.loglog_slope)}) {
-          row->add_cells(cell);
-        }
-      }
+    profiles.push_back({trace->profile_step, trace->profile_gap, trace->profile_smoothness});
+  }
+  *final_losses = per_seed["final_loss"];
+  RecordSeedMeans(schedule.label(), seeds.size(), per_seed, result);
+  AddScalar(schedule.label() + ".seeds", static_cast<double>(seeds.size()), result);
+  const bool profiled = e.profile().every() > 0 || e.profile().log_points() > 0;
+  if (profiled) RecordEnvelope(e, schedule.label(), seeds, profiles, table, result);
+  return absl::OkStatus();
+}
+
+// Student's t quantile with `dof` degrees of freedom at normal quantile z,
+// by the Cornish-Fisher expansion (error below 0.01 for dof >= 5 at the
+// 99th percentile: t(8) = 2.896 where the expansion gives 2.89).
+double StudentQuantile(double z, double dof) {
+  const double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z;
+  return z + (z3 + z) / (4 * dof) + (5 * z5 + 16 * z3 + 3 * z) / (96 * dof * dof) +
+         (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * dof * dof * dof);
+}
+
+// The seed-paired difference of final losses, a minus b (the same seed
+// gives both runs the same initialisation and minibatches), as scalars
+// "<b>.paired_<a>_mean", "_sd", "_lo99" and "_hi99": one-sided 99% t bounds
+// on the mean difference. NaN when a run diverged or a seed is missing, so
+// that claims on them fail.
+void RecordPairedDifference(const std::string& a, const std::vector<double>& loss_a,
+                            const std::string& b, const std::vector<double>& loss_b,
+                            spec::Result* result) {
+  std::vector<double> d;
+  bool finite = loss_a.size() == loss_b.size() && loss_a.size() >= 2;
+  for (size_t k = 0; finite && k < loss_a.size(); ++k) {
+    d.push_back(loss_a[k] - loss_b[k]);
+    finite = std::isfinite(d.back());
+  }
+  const double mean = finite ? Mean(d) : kNaN, sd = finite ? SampleSd(d) : kNaN;
+  const double half = finite ? StudentQuantile(2.3263478740, d.size() - 1.0) * sd /
+                                   std::sqrt(static_cast<double>(d.size()))
+                             : kNaN;
+  const std::string prefix = absl::StrCat(b, ".paired_", a, "_");
+  AddScalar(prefix + "mean", mean, result);
+  AddScalar(prefix + "sd", sd, result);
+  AddScalar(prefix + "lo99", mean - half, result);
+  AddScalar(prefix + "hi99", mean + half, result);
+}
+
+// Runs a tuned baseline's grid on its tuning seeds (objective final_loss,
+// rule ANY: every run that did not diverge is eligible) and returns the
+// winner as an ordinary schedule named after the baseline.
+absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e, const RunContext& ctx,
+                                            const spec::TunedBaseline& b,
+                                            const std::vector<int64_t>& seeds,
+                                            spec::Result* result) {
+  std::vector<int64_t> tuning(b.tuning_seeds().begin(), b.tuning_seeds().end());
+  if (tuning.empty()) tuning.push_back(seeds.front());
+  for (int64_t seed : tuning) {
+    if (seeds.size() > 1 && std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "tuned '%s': tuning seed %d is also a claim seed; list tuning_seeds disjoint "
+          "from seeds so that the claim seeds do not select the baseline", b.label(), seed));
     }
   }
-  if (table->rows().empty()) result->mutable_tables()->RemoveLast();
+  spec::Experiment unprofiled = e;
+  unprofiled.clear_profile();
+  unprofiled.clear_checkpoint();
+  const std::vector<spec::Schedule> grid = TuningGrid(b);
+  std::vector<TuningTrial> trials;
+  for (const spec::Schedule& point : grid) {
+    std::vector<double> scores;
+    TuningTrial trial;
+    for (int64_t seed : tuning) {
+      const std::string run = absl::StrCat(point.label(), "/seed", seed);
+      absl::StatusOr<TrainTrace> trace = Train(Request(unprofiled, ctx, point, seed, run));
+      if (!trace.ok()) return trace.status();
+      trial.diverged = trial.diverged || trace->diverged;
+      scores.push_back(FinalLoss(*trace));
+    }
+    trial.score = Mean(scores);
+    trials.push_back(trial);
+  }
+  const TuningSelection selection = SelectWinner(b, grid, trials);
+  RecordTuning(b, grid, trials, selection, result);
+  return WinningSchedule(b, grid, selection);
+}
+
+absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& ctx,
+                                  spec::Result* result) {
+  result->mutable_provenance()->set_runtime(ConfigureRuntime(ctx.threads));
+  std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
+  if (seeds.empty()) seeds.push_back(0);
+  std::vector<spec::Schedule> schedules(e.schedules().begin(), e.schedules().end());
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    absl::StatusOr<spec::Schedule> winner = TuneBaseline(e, ctx, b, seeds, result);
+    if (!winner.ok()) return winner.status();
+    schedules.push_back(*winner);
+  }
+  spec::Table* table = FittedConstantsTable(result);
+  const int table_index = result->tables_size() - 1;
+  std::vector<std::vector<double>> final_losses(schedules.size());
+  for (size_t k = 0; k < schedules.size(); ++k) {
+    if (absl::Status st =
+            RunSchedule(e, ctx, schedules[k], seeds, table, result, &final_losses[k]);
+        !st.ok()) {
+      return st;
+    }
+  }
+  for (size_t b = 1; b < schedules.size(); ++b) {
+    for (size_t a = 0; a < b; ++a) {
+      RecordPairedDifference(schedules[a].label(), final_losses[a], schedules[b].label(),
+                             final_losses[b], result);
+    }
+  }
+  if (table->rows().empty()) result->mutable_tables()->DeleteSubrange(table_index, 1);
   return absl::OkStatus();
 }
 

@@ -31,6 +31,7 @@
 #include "lib/nn/resnet.h"
 #include "lib/schedule/schedule.h"
 #include "lib/trainer/device.h"
+#include "lib/trainer/theory_warmup_lr.h"
 
 namespace warmup {
 namespace {
@@ -164,11 +165,22 @@ absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Dev
     if (!corpus.ok()) return corpus.status();
     *files_read = corpus->files;
     GptConfig c;
+    c.context = n.context() > 0 ? n.context() : 64;
+    if (n.train_examples() > 0) {
+      // A prefix of the training text (a small corpus the model can nearly
+      // memorise, so the loss approaches its floor within a short run).
+      if (n.train_examples() < 2 * (c.context + 1)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "network.train_examples (%d characters) must hold two windows of context + 1 "
+            "(%d)", n.train_examples(), 2 * (c.context + 1)));
+      }
+      corpus->train = corpus->train.slice(0, 0, std::min<int64_t>(n.train_examples(),
+                                                                   corpus->train.size(0)));
+    }
     c.vocab = corpus->vocab_size();
     c.layers = n.layers() > 0 ? n.layers() : 4;
     c.heads = n.heads() > 0 ? n.heads() : 4;
     c.embedding = n.embedding() > 0 ? n.embedding() : 128;
-    c.context = n.context() > 0 ? n.context() : 64;
     c.dropout = n.dropout();
     if (c.embedding % c.heads != 0) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -201,6 +213,48 @@ std::string TensorString(const torch::Tensor& t) {
   return s;
 }
 
+// Sets the learning rate of each step: the theory warmup through the
+// drop-in scheduler TheoryWarmupLR, every other schedule by its formula.
+class RateControl {
+ public:
+  static absl::StatusOr<RateControl> Create(const spec::Schedule& spec, int64_t iterations,
+                                            torch::optim::Optimizer& optimizer) {
+    RateControl control(optimizer);
+    if (spec.has_theory_warmup()) {
+      const spec::TheoryWarmup& t = spec.theory_warmup();
+      absl::StatusOr<TheoryWarmupLR> theory = TheoryWarmupLR::Create(
+          optimizer, {t.k0(), t.krho(), t.rho(), t.c(), t.f_star(), t.max_lr(), t.ema()});
+      if (!theory.ok()) return theory.status();
+      control.theory_ = std::make_unique<TheoryWarmupLR>(*std::move(theory));
+      return control;
+    }
+    absl::StatusOr<std::unique_ptr<LearningRateSchedule>> schedule =
+        MakeSchedule(spec, iterations, 0.0);
+    if (!schedule.ok()) return schedule.status();
+    control.schedule_ = *std::move(schedule);
+    return control;
+  }
+  // Sets every parameter group's rate for `step` at minibatch loss `loss`.
+  double Set(int64_t step, double loss) {
+    if (theory_ != nullptr) return theory_->step(loss);
+    const double lr = schedule_->Rate(step, loss);
+    SetLearningRate(*optimizer_, lr);
+    return lr;
+  }
+  std::vector<double> State() const {
+    return theory_ != nullptr ? theory_->State() : schedule_->State();
+  }
+  void SetState(const std::vector<double>& state) {
+    if (theory_ != nullptr) theory_->SetState(state); else schedule_->SetState(state);
+  }
+
+ private:
+  explicit RateControl(torch::optim::Optimizer& optimizer) : optimizer_(&optimizer) {}
+  torch::optim::Optimizer* optimizer_;
+  std::unique_ptr<TheoryWarmupLR> theory_;
+  std::unique_ptr<LearningRateSchedule> schedule_;
+};
+
 // The first line of an exception message (LibTorch appends a backtrace).
 std::string FirstLine(const std::string& what) { return what.substr(0, what.find('\n')); }
 
@@ -229,7 +283,7 @@ struct Checkpointer {
   std::string path;
   std::string identity;
   torch::Device device;  // whose generator state is saved beside the CPU's
-  void Save(Task& task, torch::optim::SGD& opt, const LearningRateSchedule& schedule,
+  void Save(Task& task, torch::optim::SGD& opt, const RateControl& schedule,
             const std::mt19937_64& rng, const TrainTrace& trace, int64_t step) const {
     torch::serialize::OutputArchive a;
     task.module().save(a);
@@ -250,6 +304,8 @@ struct Checkpointer {
     a.write("profile_smoothness", ToTensor(trace.profile_smoothness));
     a.write("profile_lambda_max", ToTensor(trace.profile_lambda_max));
     a.write("profile_lambda_min", ToTensor(trace.profile_lambda_min));
+    a.write("profile_counts", ToTensor({double(trace.profile_unconverged),
+                                        double(trace.profile_invalid)}));
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     const std::string tmp = path + ".tmp";
     a.save_to(tmp);
@@ -257,7 +313,7 @@ struct Checkpointer {
   }
   // False when there is no checkpoint. A file LibTorch cannot read, or one
   // written for another run, is InvalidArgument naming it.
-  absl::StatusOr<bool> Load(Task& task, torch::optim::SGD& opt, LearningRateSchedule& schedule,
+  absl::StatusOr<bool> Load(Task& task, torch::optim::SGD& opt, RateControl& schedule,
                             std::mt19937_64& rng, TrainTrace& trace, int64_t* step) const {
     if (!std::filesystem::exists(path)) return false;
     try {
@@ -270,7 +326,7 @@ struct Checkpointer {
     }
   }
   absl::StatusOr<bool> LoadUnguarded(Task& task, torch::optim::SGD& opt,
-                                     LearningRateSchedule& schedule, std::mt19937_64& rng,
+                                     RateControl& schedule, std::mt19937_64& rng,
                                      TrainTrace& trace, int64_t* step) const {
     torch::serialize::InputArchive a;
     a.load_from(path);
@@ -304,27 +360,43 @@ struct Checkpointer {
                             {"profile_lambda_min", &trace.profile_lambda_min}}) {
       *vec = FromTensor(read(key));
     }
+    const std::vector<double> counts = FromTensor(read("profile_counts"));
+    if (counts.size() == 2) {
+      trace.profile_unconverged = static_cast<int>(counts[0]);
+      trace.profile_invalid = static_cast<int>(counts[1]);
+    }
     return true;
   }
 };
 
 // Spectral norm of the Hessian of the measurement loss, leaving the model's
-// buffers (BatchNorm running statistics) as they were.
-absl::Status Measure(Task& task, const spec::Profile& profile, int64_t step,
-                     TrainTrace* trace) {
+// buffers (BatchNorm running statistics) as they were. A measurement that
+// yields no point is counted in profile_invalid with its reason.
+void Measure(Task& task, const spec::Profile& profile, int64_t step, TrainTrace* trace) {
   std::vector<torch::Tensor> buffers = task.module().buffers();
   std::vector<torch::Tensor> saved;
   for (const auto& b : buffers) saved.push_back(b.detach().clone());
   task.SetMeasurementMode(profile.train_mode());
+  auto fail = [&](const std::string& why) {
+    ++trace->profile_invalid;
+    trace->profile_failure = absl::StrFormat("step %d: %s", step, why);
+  };
   absl::StatusOr<HessianOperator> h =
       HessianOperator::Create([&] { return task.MeasurementLoss(); }, task.module().parameters());
-  if (h.ok()) {
+  if (!h.ok()) {
+    fail(absl::StrCat("Hessian operator: ", h.status().message()));
+  } else if (!(std::isfinite(h->loss()) && h->loss() > 0)) {
+    fail(absl::StrFormat("measurement loss %g is not finite and positive", h->loss()));
+  } else {
     SpectralOptions o;
     o.max_iterations = profile.max_hvps() > 0 ? profile.max_hvps() : 30;
     o.tolerance = profile.tolerance() > 0 ? profile.tolerance() : 1e-3;
     o.seed = static_cast<uint64_t>(step);
     const SpectralEstimate e = LanczosSpectralNorm(*h, o);
-    if (e.valid) {
+    if (!e.valid || !(std::isfinite(e.spectral_norm) && e.spectral_norm > 0)) {
+      fail(absl::StrFormat("Lanczos gave no valid estimate (norm %g after %d HVPs)",
+                           e.spectral_norm, e.iterations));
+    } else {
       trace->profile_step.push_back(static_cast<double>(step));
       trace->profile_gap.push_back(h->loss());
       trace->profile_smoothness.push_back(e.spectral_norm);
@@ -335,7 +407,6 @@ absl::Status Measure(Task& task, const spec::Profile& profile, int64_t step,
   }
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
-  return absl::OkStatus();  // a non-finite loss here shows up in training
 }
 
 void Progress(const TrainRequest& r, int64_t step, int64_t total, double seconds,
@@ -348,38 +419,49 @@ void Progress(const TrainRequest& r, int64_t step, int64_t total, double seconds
   if (step == total) std::fprintf(stderr, "\n");
 }
 
-absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
-  if (r.iterations <= 0) return absl::InvalidArgumentError("iterations must be > 0");
-  absl::StatusOr<torch::Device> device = SelectDevice(r.device);
-  if (!device.ok()) return device.status();
-  PrepareDevice(*device);
-  torch::manual_seed(static_cast<uint64_t>(r.seed));
+// The pieces of one run: the task, its optimizer and rate control, the
+// generator of minibatches, and what has been recorded.
+struct Run {
+  std::unique_ptr<Task> task;
+  std::unique_ptr<torch::optim::SGD> optimizer;
+  std::unique_ptr<RateControl> rate;
+  std::mt19937_64 rng;
   TrainTrace trace;
-  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, *device, &trace.data_files);
+  int64_t start = 0;  // first step to run (after a resumed checkpoint)
+};
+
+// Builds a run on the checkpointer's device, resumed from its checkpoint
+// when the request says so.
+absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpointer) {
+  const torch::Device device = checkpointer.device;
+  PrepareDevice(device);
+  torch::manual_seed(static_cast<uint64_t>(r.seed));
+  Run run;
+  absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, device, &run.trace.data_files);
   if (!task.ok()) return task.status();
-  Task& t = **task;
-  absl::StatusOr<std::unique_ptr<LearningRateSchedule>> schedule =
-      MakeSchedule(r.schedule, r.iterations, 0.0);
-  if (!schedule.ok()) return schedule.status();
-  torch::optim::SGD opt(t.module().parameters(),
-                        torch::optim::SGDOptions(0.0)
-                            .momentum(r.optimizer.momentum())
-                            .weight_decay(r.optimizer.weight_decay()));
-  std::mt19937_64 rng(static_cast<uint64_t>(r.seed) * 7919 + 17);
-  const DeviceProvenance where = DescribeDevice(*device);
-  trace.device = DeviceSummary(*device, where);
-  trace.gpu = where.gpu;
-  trace.versions = where.versions;
-  for (const auto& p : t.module().parameters()) trace.parameters += p.numel();
-  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", RunIdentity(r), *device};
-  int64_t start = 0;
+  run.task = *std::move(task);
+  run.optimizer = std::make_unique<torch::optim::SGD>(
+      run.task->module().parameters(), torch::optim::SGDOptions(0.0)
+                                           .momentum(r.optimizer.momentum())
+                                           .weight_decay(r.optimizer.weight_decay()));
+  absl::StatusOr<RateControl> rate = RateControl::Create(r.schedule, r.iterations, *run.optimizer);
+  if (!rate.ok()) return rate.status();
+  run.rate = std::make_unique<RateControl>(*std::move(rate));
+  run.rng.seed(static_cast<uint64_t>(r.seed) * 7919 + 17);
+  const DeviceProvenance where = DescribeDevice(device);
+  run.trace.device = DeviceSummary(device, where);
+  run.trace.gpu = where.gpu;
+  run.trace.versions = where.versions;
+  for (const auto& p : run.task->module().parameters()) run.trace.parameters += p.numel();
   if (r.resume) {
     absl::StatusOr<bool> resumed =
-        r.checkpoint_dir.empty() ? false
-                                 : checkpointer.Load(t, opt, **schedule, rng, trace, &start);
+        r.checkpoint_dir.empty()
+            ? false
+            : checkpointer.Load(*run.task, *run.optimizer, *run.rate, run.rng, run.trace,
+                                &run.start);
     if (!resumed.ok()) return resumed.status();
     if (*resumed) {
-      trace.resumed_from = start;
+      run.trace.resumed_from = run.start;
     } else {
       // Not an error: runs of an experiment that had not started yet have
       // nothing to resume. Said once per run, and resumed_from stays 0.
@@ -387,50 +469,65 @@ absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
                    r.checkpoint_dir.c_str(), r.label.c_str());
     }
   }
+  return run;
+}
+
+// One SGD step at `step`; false when the minibatch loss was not finite (the
+// run diverged and stops).
+bool TrainStep(const TrainRequest& r, int64_t step, Run& run, double* loss_value,
+               double* lr) {
+  run.optimizer->zero_grad();
+  const torch::Tensor loss = run.task->TrainLoss(run.rng);
+  *loss_value = loss.item<double>();
+  if (!std::isfinite(*loss_value)) return false;
+  loss.backward();
+  *lr = run.rate->Set(step, *loss_value);
+  run.optimizer->step();
   const int64_t every = r.record_every > 0 ? r.record_every : 1;
+  if (step % every == 0 || step + 1 == r.iterations) {
+    run.trace.step.push_back(static_cast<double>(step));
+    run.trace.loss.push_back(*loss_value);
+    run.trace.lr.push_back(*lr);
+  }
+  return true;
+}
+
+absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
+  if (r.iterations <= 0) return absl::InvalidArgumentError("iterations must be > 0");
+  absl::StatusOr<torch::Device> device = SelectDevice(r.device);
+  if (!device.ok()) return device.status();
+  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", RunIdentity(r), *device};
+  absl::StatusOr<Run> set_up = SetUpRun(r, checkpointer);
+  if (!set_up.ok()) return set_up.status();
+  Run& run = *set_up;
   const std::set<int64_t> profile_steps = ProfileSteps(r.iterations, r.profile);
   const bool tty = r.progress && isatty(STDERR_FILENO);
   const auto began = std::chrono::steady_clock::now();
-  int64_t step = start;
+  int64_t step = run.start;
   for (; step < r.iterations; ++step) {
     if (r.stop_after > 0 && step >= r.stop_after) break;
-    if (profile_steps.count(step) > 0) {
-      if (absl::Status st = Measure(t, r.profile, step, &trace); !st.ok()) return st;
-    }
-    opt.zero_grad();
-    const torch::Tensor loss = t.TrainLoss(rng);
-    const double value = loss.item<double>();
-    if (!std::isfinite(value)) {
-      trace.diverged = true;
+    if (profile_steps.count(step) > 0) Measure(*run.task, r.profile, step, &run.trace);
+    double loss = 0.0, lr = 0.0;
+    if (!TrainStep(r, step, run, &loss, &lr)) {
+      run.trace.diverged = true;
       break;
     }
-    loss.backward();
-    const double lr = (*schedule)->Rate(step, value);
-    for (auto& group : opt.param_groups()) {
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    }
-    opt.step();
-    if (step % every == 0 || step + 1 == r.iterations) {
-      trace.step.push_back(static_cast<double>(step));
-      trace.loss.push_back(value);
-      trace.lr.push_back(lr);
-    }
     if (tty && (step % 10 == 0 || step + 1 == r.iterations)) {
-      Progress(r, step + 1 - start, r.iterations - start,
+      Progress(r, step + 1 - run.start, r.iterations - run.start,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
-               value);
+               loss);
     }
     if (r.checkpoint_every > 0 && !r.checkpoint_dir.empty() &&
         (step + 1) % r.checkpoint_every == 0) {
-      checkpointer.Save(t, opt, **schedule, rng, trace, step + 1);
+      checkpointer.Save(*run.task, *run.optimizer, *run.rate, run.rng, run.trace, step + 1);
     }
   }
-  trace.steps_run = step;
-  trace.nondeterministic_operations = NondeterministicOperations();
-  if (!trace.diverged && step == r.iterations && profile_steps.count(step) > 0) {
-    if (absl::Status st = Measure(t, r.profile, step, &trace); !st.ok()) return st;
+  run.trace.steps_run = step;
+  run.trace.nondeterministic_operations = NondeterministicOperations();
+  if (!run.trace.diverged && step == r.iterations && profile_steps.count(step) > 0) {
+    Measure(*run.task, r.profile, step, &run.trace);
   }
-  return trace;
+  return std::move(run.trace);
 }
 
 }  // namespace

@@ -44,6 +44,11 @@ struct TrainTrace {
   std::vector<double> profile_step, profile_gap, profile_smoothness;
   std::vector<double> profile_lambda_max, profile_lambda_min;  // spectrum ends
   int profile_unconverged = 0;  // Lanczos runs that hit the cap
+  // Measurements that produced no point (the Hessian operator could not be
+  // built, the loss was not finite and positive, or Lanczos returned an
+  // invalid estimate), and the reason for the last of them.
+  int profile_invalid = 0;
+  std::string profile_failure;
   bool diverged = false;
   int64_t steps_run = 0;
   int64_t resumed_from = 0;  // step of the checkpoint resumed from, or 0
@@ -62,7 +67,8 @@ struct TrainTrace {
 std::set<int64_t> ProfileSteps(int64_t iterations, const spec::Profile& profile);
 
 // Trains the network of `request` with GD or SGD (momentum and weight decay
-// optional) under its schedule; the theory warmup reads the minibatch loss.
+// optional) under its schedule; the theory warmup (through TheoryWarmupLR)
+// reads the minibatch loss of the current iterate.
 // A non-finite loss ends the run with diverged = true. Errors: a missing data
 // folder or file (NotFound), bad settings (InvalidArgument), a checkpoint
 // that cannot be read or belongs to another run (InvalidArgument), and any
