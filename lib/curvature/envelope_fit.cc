@@ -214,6 +214,34 @@ double MeanSpearman(const std::vector<ProfileRun>& runs,
   return sum / runs.size();
 }
 
+// Why rho is not identified by the sensitivity refits (empty when both
+// agree): a refit whose profile has no interior, non-flat minimum, or whose
+// minimiser lies outside rho's interval (with a single run, away from rho),
+// by more than half a grid step.
+std::string SensitivityVerdict(const EnvelopeFit& f, const EnvelopeOptions& o) {
+  const double slack = 0.5 * o.rho_step;
+  const bool interval = !std::isnan(f.rho_ci.lo);
+  const double lo = (interval ? f.rho_ci.lo : f.rho) - slack;
+  const double hi = (interval ? f.rho_ci.hi : f.rho) + slack;
+  struct Refit {
+    const char* what;
+    double setting, rho;
+    bool identified;
+  };
+  for (const Refit& r : {Refit{"f* =", f.f_star_alt, f.rho_f_star_alt, f.rho_f_star_alt_identified},
+                         Refit{"the transient cut at", f.transient_fraction_alt,
+                               f.rho_transient_alt, f.rho_transient_alt_identified}}) {
+    if (!r.identified) {
+      return absl::StrFormat("with %s %.3g the profile identifies no rho", r.what, r.setting);
+    }
+    if (r.rho < lo || r.rho > hi) {
+      return absl::StrFormat("with %s %.3g rho moves to %.3g, outside [%.3g, %.3g]", r.what,
+                             r.setting, r.rho, lo + slack, hi - slack);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 double SpearmanCorrelation(const std::vector<double>& x, const std::vector<double>& y) {
@@ -290,7 +318,6 @@ absl::StatusOr<EnvelopeFit> FitEnvelope(const std::vector<ProfileRun>& runs,
         "the run-bootstrap interval [%.3g, %.3g] reaches the rho grid's edge",
         out.rho_ci.lo, out.rho_ci.hi);
   }
-  out.rho_identified = out.not_identified_reason.empty();
   for (double rho : {0.5, 1.0, 2.0}) {
     const PointFit f = FitAtRho(gap, log_s, rho, o.quantile);
     out.fixed.push_back({rho, f.k0, f.krho, Coverage(f, gap, log_s)});
@@ -308,6 +335,17 @@ absl::StatusOr<EnvelopeFit> FitEnvelope(const std::vector<ProfileRun>& runs,
   out.rho_f_star_alt = ProfileFit(shifted, log_s, o, &alt_profile).rho;
   out.rho_f_star_alt_identified =
       ProfileVerdict(out.profile_rho, alt_profile, o.flat_tolerance).empty();
+  // Sensitivity to the transient cut: the later transient points fitted too.
+  out.transient_fraction_alt = 0.5 * (1.0 + o.transient_fraction);
+  std::vector<std::vector<bool>> later_cut;
+  for (const ProfileRun& run : runs) later_cut.push_back(TransientMask(run, out.transient_fraction_alt));
+  std::vector<double> cut_gap, cut_log_s, cut_profile;
+  Pool(runs, later_cut, all, o.f_star, &cut_gap, &cut_log_s);
+  out.rho_transient_alt = ProfileFit(cut_gap, cut_log_s, o, &cut_profile).rho;
+  out.rho_transient_alt_identified =
+      ProfileVerdict(out.profile_rho, cut_profile, o.flat_tolerance).empty();
+  if (out.not_identified_reason.empty()) out.not_identified_reason = SensitivityVerdict(out, o);
+  out.rho_identified = out.not_identified_reason.empty();
   return out;
 }
 

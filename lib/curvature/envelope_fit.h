@@ -33,6 +33,9 @@ struct EnvelopeOptions {
   // Sensitivity to f*: the fit is repeated with f* = f_star_fraction x the
   // lowest fitted loss (the true f* lies between 0 and that loss).
   double f_star_fraction = 0.5;
+  // Sensitivity to the transient cut: the fit is repeated with the cut moved
+  // halfway to 1, (1 + transient_fraction) / 2, which keeps the later points
+  // of the transient in the fit.
   int bootstrap = 200;    // resamples of whole runs for the intervals (0: none)
   double interval = 0.9;  // central probability of the intervals
   uint64_t seed = 0;
@@ -49,9 +52,13 @@ struct FixedRhoEnvelope {
 };
 
 // The fitted quantile envelope with its profile over rho, run-bootstrap
-// intervals, fixed-rho envelopes and the f* sensitivity. When
-// rho_identified is false, rho (and the K0, Krho that go with it) is the
-// profile's minimiser but no estimate: not_identified_reason says why.
+// intervals, fixed-rho envelopes and the sensitivities to f* and to the
+// transient cut. When rho_identified is false, rho (and the K0, Krho that go
+// with it) is the profile's minimiser but no estimate: not_identified_reason
+// says why. rho is identified only when the profile has an interior,
+// non-flat minimum, its interval stays off the grid's edges, and both
+// sensitivity refits give identified minimisers inside that interval (within
+// half a grid step; with a single run, within half a step of rho).
 struct EnvelopeFit {
   double rho = 0.0, k0 = 0.0, krho = 0.0;
   Interval rho_ci, k0_ci, krho_ci;  // NaN with fewer than 2 runs
@@ -72,6 +79,9 @@ struct EnvelopeFit {
   // The fit with f* = f_star_fraction x the lowest fitted loss.
   double f_star_alt = 0.0, rho_f_star_alt = 0.0;
   bool rho_f_star_alt_identified = false;
+  // The fit with the transient cut at (1 + transient_fraction) / 2.
+  double transient_fraction_alt = 0.0, rho_transient_alt = 0.0;
+  bool rho_transient_alt_identified = false;
 };
 
 // Fits K0 + Krho gap^rho to the runs' non-transient points: for each rho on

@@ -97,9 +97,12 @@ TuningSelection SelectWinner(const spec::TunedBaseline& b,
   }
   if (sel.winner >= 0) {
     const spec::Schedule& w = grid[sel.winner];
-    sel.at_grid_edge =
-        AtEdge(b.rate_grid(), GridRate(w)) ||
-        (HasWarmupLength(w) && AtEdge(b.warmup_steps_grid(), GridWarmupSteps(w)));
+    // A warmup of length 1 is the family's own limit (no warmup: the peak
+    // from the first steps); a winner there is at the end of the family,
+    // not of an arbitrary grid, and is not flagged.
+    const bool length_at_edge = HasWarmupLength(w) && GridWarmupSteps(w) > 1 &&
+                                AtEdge(b.warmup_steps_grid(), GridWarmupSteps(w));
+    sel.at_grid_edge = AtEdge(b.rate_grid(), GridRate(w)) || length_at_edge;
   }
   return sel;
 }

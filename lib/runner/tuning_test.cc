@@ -96,6 +96,30 @@ TEST(SelectWinner, InteriorWinnerIsNotOnTheEdge) {
   EXPECT_FALSE(sel.at_grid_edge);
 }
 
+// Warmup length 1 is the no-warmup end of the family: a winner there is not
+// flagged, while the same winner at a shortest length of 5 is.
+TEST(SelectWinner, LengthOneIsTheFamilysLimitNotAnEdge) {
+  spec::TunedBaseline b = Linear(spec::TunedBaseline::ANY);
+  b.clear_rate_grid();
+  for (double r : {0.5, 1.0, 2.0}) b.add_rate_grid(r);
+  b.clear_warmup_steps_grid();
+  for (int64_t w : {1, 10, 100}) b.add_warmup_steps_grid(w);
+  std::vector<spec::Schedule> grid = TuningGrid(b);
+  ASSERT_EQ(grid.size(), 9u);
+  std::vector<TuningTrial> trials(9, {100, false, true});
+  trials[3].score = 1;  // rate 1, W 1
+  ASSERT_EQ(GridWarmupSteps(grid[3]), 1);
+  TuningSelection sel = SelectWinner(b, grid, trials);
+  EXPECT_EQ(sel.winner, 3);
+  EXPECT_FALSE(sel.at_grid_edge);
+
+  b.set_warmup_steps_grid(0, 5);
+  grid = TuningGrid(b);
+  sel = SelectWinner(b, grid, trials);
+  EXPECT_EQ(sel.winner, 3);
+  EXPECT_TRUE(sel.at_grid_edge);
+}
+
 TEST(SelectWinner, NothingEligibleIsAnErrorAndNanScalars) {
   const auto b = Linear(spec::TunedBaseline::ANY);
   const auto grid = TuningGrid(b);

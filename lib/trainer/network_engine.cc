@@ -194,6 +194,9 @@ std::map<std::string, double> FitScalars(const EnvelopeFit& f) {
       {"f_star_alt", f.f_star_alt},
       {"rho_f_star_alt", f.rho_f_star_alt_identified ? f.rho_f_star_alt : kNaN},
       {"rho_f_star_alt_identified", f.rho_f_star_alt_identified ? 1.0 : 0.0},
+      {"transient_fraction_alt", f.transient_fraction_alt},
+      {"rho_transient_alt", f.rho_transient_alt_identified ? f.rho_transient_alt : kNaN},
+      {"rho_transient_alt_identified", f.rho_transient_alt_identified ? 1.0 : 0.0},
   };
   for (const FixedRhoEnvelope& e : f.fixed) {
     const std::string key = absl::StrReplaceAll(absl::StrFormat("env_rho%g", e.rho), {{".", ""}});
@@ -215,7 +218,7 @@ spec::Table* FittedConstantsTable(spec::Result* result) {
   spec::Table* table = result->add_tables();
   table->set_name("fitted_constants");
   for (const char* c : {"run", "model", "seeds", "steps", "points (fitted/all)", "gap_decades",
-                        "rho", "rho_90ci (runs)", "k0", "krho", "coverage", "rho (f*_alt)",
+                        "rho", "rho_90ci (runs)", "k0", "krho", "coverage", "rho (f*_alt)", "rho (later cut)",
                         "rho=1: K0, Krho (coverage)", "spearman", "chance_99"}) {
     table->add_columns(c);
   }
@@ -236,6 +239,9 @@ void AddTableRow(const spec::Experiment& e, const std::string& label, size_t see
         f.rho_f_star_alt_identified ? absl::StrFormat("%.3g (f*=%.3g)", f.rho_f_star_alt,
                                                       f.f_star_alt)
                                     : absl::StrFormat("not identified (f*=%.3g)", f.f_star_alt),
+         f.rho_transient_alt_identified
+             ? absl::StrFormat("%.3g (cut %.3g)", f.rho_transient_alt, f.transient_fraction_alt)
+             : absl::StrFormat("not identified (cut %.3g)", f.transient_fraction_alt),
         absl::StrFormat("%.3g, %.3g (%.2f)", one.k0, one.krho, one.coverage), Num(f.spearman),
         Num(f.spearman_chance99)}) {
     row->add_cells(cell);
