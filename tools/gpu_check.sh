@@ -78,6 +78,11 @@ export WARMUP_DATA_DIR=${WARMUP_DATA_DIR:-}
 [[ -n "$WARMUP_DATA_DIR" && -d "$WARMUP_DATA_DIR" ]] ||
   die "set WARMUP_DATA_DIR to the data folder (CIFAR-10, TinyShakespeare; tools/download_data.sh DIR fetches them)"
 echo "gpu_check: LibTorch from $torch_lib"
+# The CUDA build loads torch's whole CUDA runtime (cuDNN, cuBLAS, cuFile, ...)
+# even on the CPU: say which libraries are missing before anything runs.
+missing=$(ldd "$bundle"/bin/* 2>/dev/null | awk '$2 == "=>" && $3 == "not" {print $1}' | sort -u | tr '\n' ' ')
+[[ -z "$missing" ]] ||
+  die "the CUDA build needs libraries that are not installed: ${missing}(torch's CUDA runtime: run tools/setup.sh --full, or set WARMUP_TORCH_DIR to a torch 2.11 install that has them)"
 
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
   gpu=1
