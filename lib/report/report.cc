@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "lib/spec/claim_op.h"
 
 namespace warmup {
 namespace {
@@ -26,22 +27,11 @@ std::string Seconds(double s) {
   return absl::StrFormat("%.1f min", s / 60);
 }
 
-const char* OpText(spec::Claim::Op op) {
-  switch (op) {
-    case spec::Claim::LE: return "<=";
-    case spec::Claim::LT: return "<";
-    case spec::Claim::GE: return ">=";
-    case spec::Claim::GT: return ">";
-    case spec::Claim::EQ: return "==";
-    default: return "?";
-  }
-}
-
 std::string Statement(const spec::Claim& c) {
   std::string lhs = c.metric();
   if (!c.divided_by().empty()) absl::StrAppend(&lhs, " / ", c.divided_by());
   if (!c.minus().empty()) absl::StrAppend(&lhs, " - ", c.minus());
-  std::string s = absl::StrFormat("%s %s %g", lhs, OpText(c.op()), c.threshold());
+  std::string s = absl::StrFormat("%s %s %g", lhs, ClaimOpSymbol(c.op()), c.threshold());
   if (c.op() == spec::Claim::EQ) absl::StrAppendFormat(&s, " +- %g", c.tolerance());
   return s;
 }

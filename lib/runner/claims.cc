@@ -9,20 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/spec/claim_op.h"
 
 namespace warmup {
 namespace {
-
-const char* OpName(spec::Claim::Op op) {
-  switch (op) {
-    case spec::Claim::LE: return "<=";
-    case spec::Claim::LT: return "<";
-    case spec::Claim::GE: return ">=";
-    case spec::Claim::GT: return ">";
-    case spec::Claim::EQ: return "==";
-    default: return "?";
-  }
-}
 
 bool Holds(spec::Claim::Op op, double v, double t, double tol) {
   if (std::isnan(v)) return false;
@@ -110,7 +100,7 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
     spec::ClaimVerdict* v = result->add_claims();
     v->set_id(c.id());
     v->set_value(value);
-    v->set_op(OpName(c.op()));
+    v->set_op(ClaimOpSymbol(c.op()));
     v->set_threshold(c.threshold());
     v->set_tolerance(c.tolerance());
     v->set_pass(Holds(c.op(), value, c.threshold(), c.tolerance()));
