@@ -35,16 +35,4 @@ spec::Series* AddSeries(const std::string& run, const std::string& metric,
   return s;
 }
 
-double Mean(const std::vector<double>& v) {
-  return v.empty() ? std::nan("") : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
-}
-
-double SampleSd(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  const double m = Mean(v);
-  double ss = 0.0;
-  for (double x : v) ss += (x - m) * (x - m);
-  return std::sqrt(ss / (v.size() - 1));
-}
-
 }  // namespace warmup

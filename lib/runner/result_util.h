@@ -22,10 +22,6 @@ spec::Table* TableNamed(const std::string& name,
                         const std::vector<std::string>& columns,
                         spec::Result* result);
 
-// Mean and sample standard deviation (NaN / 0 for too few values).
-double Mean(const std::vector<double>& v);
-double SampleSd(const std::vector<double>& v);
-
 }  // namespace warmup
 
 #endif  // WARMUP_LIB_RUNNER_RESULT_UTIL_H_
