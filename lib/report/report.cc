@@ -101,6 +101,7 @@ std::string Provenance(const spec::Provenance& p) {
   std::map<std::string, std::string> sorted(p.versions().begin(), p.versions().end());
   for (const auto& [k, v] : sorted) versions.push_back(absl::StrCat(k, " ", v));
   if (!versions.empty()) absl::StrAppend(&s, "; versions: ", absl::StrJoin(versions, ", "));
+  if (!p.kernels().empty()) absl::StrAppend(&s, "; kernels: ", p.kernels());
   if (!p.determinism().empty()) absl::StrAppend(&s, "; ", p.determinism());
   return s;
 }
@@ -218,6 +219,9 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
                   "<p class=\"small\">Generated ", Html(h.generated), " from commit <code>",
                   Html(h.git_commit), "</code> by <code>", Html(h.command_line),
                   "</code>; wall time ", Seconds(h.wall_seconds), ".</p>\n");
+  if (!h.reference_rule.empty()) {
+    absl::StrAppend(&out, "<p class=\"small\">", Html(h.reference_rule), "</p>\n");
+  }
   // Summary.
   out += "<h2>Summary</h2>\n<table><tr><th>experiment</th><th>status</th><th>claims passed</th>"
          "<th>claims failed</th><th>reference OK</th><th>reference drifted</th>"
@@ -307,7 +311,9 @@ std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>
   std::string out = absl::StrCat("# Reproduction report: ", h.tier, " tier\n\nGenerated ",
                                  h.generated, " from commit `", h.git_commit, "` by `",
                                  h.command_line, "`; wall time ", Seconds(h.wall_seconds),
-                                 ".\n\n## Summary\n\n");
+                                 ".\n\n");
+  if (!h.reference_rule.empty()) absl::StrAppend(&out, h.reference_rule, "\n\n");
+  out += "## Summary\n\n";
   out += "| experiment | status | claims passed | claims failed | reference OK | reference drifted "
          "| wall time |\n| --- | --- | --- | --- | --- | --- | --- |\n";
   for (const ReportEntry& e : entries) {

@@ -17,6 +17,14 @@ namespace warmup {
 // Returns a one-line description for provenance (with the BLAS in use).
 std::string ConfigureRuntime(int torch_threads);
 
+// The instruction sets the numerical libraries dispatched to on this CPU,
+// for provenance ("oneDNN: Intel AVX2; MKL: ...; ATen: AVX512"): machines
+// whose kernels differ round differently, so a network run there is another
+// draw from the same distribution. oneDNN and MKL say it only in their
+// verbose output, which this reads from one small convolution and one
+// matrix product with standard output redirected.
+std::string KernelsInUse();
+
 // The malloc part of ConfigureRuntime alone, for a main that sets it before
 // it knows whether LibTorch will run.
 void KeepFreedMemoryMapped();
