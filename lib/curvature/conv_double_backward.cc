@@ -40,9 +40,21 @@ std::tuple<Tensor, Tensor, Tensor> ConvolutionDoubleBackward(
         ggI_opt, ggW_opt, ggb_opt, gO, weight, input, stride, padding, dilation,
         transposed, output_padding, groups, output_mask);
   }
-  const Tensor ggI = ggI_opt.value_or(Tensor());
-  const Tensor ggW = ggW_opt.value_or(Tensor());
+  // Every operand in the weight's layout: the model chose it (a ResNet keeps
+  // a projection with few input channels in NCHW, where oneDNN's
+  // channels-last kernel is defective), and LibTorch picks the kernel from
+  // the layout of the input operand, which here is an upstream direction
+  // that may arrive channels-last.
+  const at::MemoryFormat format = weight.suggest_memory_format();
+  auto laid_out = [&](const c10::optional<Tensor>& t) {
+    return t.has_value() && t->defined() && t->dim() == weight.dim() ? t->contiguous(format)
+                                                                      : t.value_or(Tensor());
+  };
+  const Tensor ggI = laid_out(ggI_opt);
+  const Tensor ggW = laid_out(ggW_opt);
   const Tensor ggb = ggb_opt.value_or(Tensor());
+  const Tensor gO_laid = gO.contiguous(format);
+  const Tensor input_laid = input.contiguous(format);
   auto conv = [&](const Tensor& x, const Tensor& w) {
     return at::convolution(x, w, /*bias=*/{}, stride, padding, dilation,
                            /*transposed=*/false, output_padding, groups);
@@ -50,7 +62,9 @@ std::tuple<Tensor, Tensor, Tensor> ConvolutionDoubleBackward(
   Tensor ggO, gI, gW;
   if (output_mask[0]) {
     if (ggI.defined()) ggO = conv(ggI, weight);
-    if (ggW.defined()) ggO = ggO.defined() ? ggO + conv(input, ggW) : conv(input, ggW);
+    if (ggW.defined()) {
+      ggO = ggO.defined() ? ggO + conv(input_laid, ggW) : conv(input_laid, ggW);
+    }
     if (ggb.defined()) {
       std::vector<int64_t> shape(gO.dim(), 1);
       shape[1] = ggb.size(0);
@@ -59,12 +73,12 @@ std::tuple<Tensor, Tensor, Tensor> ConvolutionDoubleBackward(
     }
   }
   if (output_mask[1] && ggW.defined()) {
-    gI = std::get<0>(at::convolution_backward(gO, input, ggW, c10::nullopt, stride,
+    gI = std::get<0>(at::convolution_backward(gO_laid, input_laid, ggW, c10::nullopt, stride,
                                               padding, dilation, false, output_padding,
                                               groups, {true, false, false}));
   }
   if (output_mask[2] && ggI.defined()) {
-    gW = std::get<1>(at::convolution_backward(gO, ggI, weight, c10::nullopt, stride,
+    gW = std::get<1>(at::convolution_backward(gO_laid, ggI, weight, c10::nullopt, stride,
                                               padding, dilation, false, output_padding,
                                               groups, {false, true, false}));
   }

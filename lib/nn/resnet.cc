@@ -18,6 +18,8 @@ torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) 
 
 }  // namespace
 
+bool ProjectionNeedsNchw(int64_t in_channels) { return in_channels < 8; }
+
 BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels,
                                int64_t stride) {
   conv1 = register_module("conv1", Conv(in_channels, out_channels, 3, stride));
@@ -28,14 +30,17 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels,
   if (stride != 1 || in_channels != out_channels) {
     shortcut->push_back(Conv(in_channels, out_channels, 1, stride));
     shortcut->push_back(torch::nn::BatchNorm2d(out_channels));
+    shortcut_nchw = ProjectionNeedsNchw(in_channels);
   }
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   torch::Tensor out = torch::relu(bn1(conv1(x)));
   out = bn2(conv2(out));
-  out = out + (shortcut->is_empty() ? x : shortcut->forward(x));
-  return torch::relu(out);
+  if (shortcut->is_empty()) return torch::relu(out + x);
+  if (!shortcut_nchw) return torch::relu(out + shortcut->forward(x));
+  const torch::Tensor projected = shortcut->forward(x.contiguous());
+  return torch::relu(out + projected.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
 ResNet18Impl::ResNet18Impl(double width, int64_t classes) {
@@ -57,6 +62,13 @@ ResNet18Impl::ResNet18Impl(double width, int64_t classes) {
   torch::NoGradGuard no_grad;
   for (torch::Tensor& p : parameters()) {
     if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+  for (const auto& child : layers->children()) {
+    auto* block = dynamic_cast<BasicBlockImpl*>(child.get());
+    if (block == nullptr || !block->shortcut_nchw) continue;
+    for (torch::Tensor& p : block->shortcut->parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous());
+    }
   }
 }
 

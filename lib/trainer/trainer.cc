@@ -31,6 +31,7 @@
 #include "lib/nn/resnet.h"
 #include "lib/schedule/schedule.h"
 #include "lib/trainer/device.h"
+#include "lib/trainer/gradient_check.h"
 #include "lib/trainer/theory_warmup_lr.h"
 
 namespace warmup {
@@ -46,13 +47,35 @@ class Task {
   virtual torch::Tensor MeasurementLoss() = 0;
   // Model mode while measuring: BatchNorm on batch statistics or not.
   virtual void SetMeasurementMode(bool train_mode) = 0;
+  // The model's gradients on the first `examples` measurement examples
+  // against a float64 copy (lib/trainer/gradient_check.h), in eval mode so
+  // that neither copy draws dropout or touches running statistics.
+  virtual GradientAgreement CheckGradients(int64_t examples) = 0;
 };
+
+// The gradient check of a model whose fresh copies `make()` builds; `loss`
+// evaluates a model of that type on the given dtype.
+template <typename Model>
+GradientAgreement CheckModelGradients(
+    Model& model, const std::function<Model()>& make, torch::Device device,
+    const std::function<torch::Tensor(Model&, torch::Dtype)>& loss) {
+  Model working = make(), reference = make();
+  ToFloat64(*reference);
+  working->to(device);
+  reference->to(device);
+  CopyModelState(*model, *working);
+  CopyModelState(*model, *reference);
+  working->eval();
+  reference->eval();
+  return CompareGradients(*working, [&] { return loss(working, torch::kFloat32); }, *reference,
+                          [&] { return loss(reference, torch::kFloat64); });
+}
 
 class CifarResNetTask : public Task {
  public:
   CifarResNetTask(const spec::Network& n, int64_t batch, int64_t examples,
                   Cifar10 data, torch::Device device)
-      : model_(n.width() > 0 ? n.width() : 1.0), data_(std::move(data)),
+      : width_(n.width() > 0 ? n.width() : 1.0), model_(width_), data_(std::move(data)),
         batch_(batch), augment_(n.augment()), device_(device) {
     model_->to(device);
     std::mt19937_64 unused(0);
@@ -79,8 +102,18 @@ class CifarResNetTask : public Task {
     return torch::nn::functional::cross_entropy(model_->forward(measure_x_), measure_y_);
   }
   void SetMeasurementMode(bool train_mode) override { model_->train(train_mode); }
+  GradientAgreement CheckGradients(int64_t examples) override {
+    const torch::Tensor x = measure_x_.slice(0, 0, examples);
+    const torch::Tensor y = measure_y_.slice(0, 0, examples);
+    return CheckModelGradients<ResNet18>(
+        model_, [&] { return ResNet18(width_); }, device_,
+        [&](ResNet18& m, torch::Dtype dtype) {
+          return torch::nn::functional::cross_entropy(m->forward(x.to(dtype)), y);
+        });
+  }
 
  private:
+  double width_;
   ResNet18 model_;
   Cifar10 data_;
   int64_t batch_;
@@ -93,7 +126,7 @@ class ShakespeareGptTask : public Task {
  public:
   ShakespeareGptTask(const GptConfig& config, int64_t batch, int64_t examples,
                      CharCorpus corpus, torch::Device device)
-      : model_(config), corpus_(std::move(corpus)), batch_(batch),
+      : config_(config), model_(config), corpus_(std::move(corpus)), batch_(batch),
         context_(config.context), device_(device) {
     model_->to(device);
     std::mt19937_64 fixed(12345);  // the same measurement windows every run
@@ -110,13 +143,22 @@ class ShakespeareGptTask : public Task {
   torch::Tensor MeasurementLoss() override { return Loss(measure_x_, measure_y_); }
   // No BatchNorm; dropout stays off while measuring.
   void SetMeasurementMode(bool) override { model_->eval(); }
+  GradientAgreement CheckGradients(int64_t examples) override {
+    const torch::Tensor x = measure_x_.slice(0, 0, examples);
+    const torch::Tensor y = measure_y_.slice(0, 0, examples);
+    return CheckModelGradients<NanoGpt>(
+        model_, [&] { return NanoGpt(config_); }, device_,
+        [&](NanoGpt& m, torch::Dtype) { return Loss(m, x, y); });
+  }
 
  private:
-  torch::Tensor Loss(const torch::Tensor& x, const torch::Tensor& y) {
-    const torch::Tensor logits = model_->forward(x);
+  static torch::Tensor Loss(NanoGpt& model, const torch::Tensor& x, const torch::Tensor& y) {
+    const torch::Tensor logits = model->forward(x);
     return torch::nn::functional::cross_entropy(logits.view({-1, logits.size(-1)}),
                                                 y.reshape({-1}));
   }
+  torch::Tensor Loss(const torch::Tensor& x, const torch::Tensor& y) { return Loss(model_, x, y); }
+  GptConfig config_;
   NanoGpt model_;
   CharCorpus corpus_;
   int64_t batch_, context_;
@@ -305,7 +347,8 @@ struct Checkpointer {
     a.write("profile_lambda_max", ToTensor(trace.profile_lambda_max));
     a.write("profile_lambda_min", ToTensor(trace.profile_lambda_min));
     a.write("profile_counts", ToTensor({double(trace.profile_unconverged),
-                                        double(trace.profile_invalid)}));
+                                        double(trace.profile_invalid),
+                                        trace.initial_grad_norm, trace.initial_hvp_norm}));
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     const std::string tmp = path + ".tmp";
     a.save_to(tmp);
@@ -361,13 +404,26 @@ struct Checkpointer {
       *vec = FromTensor(read(key));
     }
     const std::vector<double> counts = FromTensor(read("profile_counts"));
-    if (counts.size() == 2) {
+    if (counts.size() >= 2) {
       trace.profile_unconverged = static_cast<int>(counts[0]);
       trace.profile_invalid = static_cast<int>(counts[1]);
+    }
+    if (counts.size() >= 4) {
+      trace.initial_grad_norm = counts[2];
+      trace.initial_hvp_norm = counts[3];
     }
     return true;
   }
 };
+
+// |H v| / |v| for the fixed direction v ~ N(0, I) of generator seed 0.
+double HessianVectorNorm(HessianOperator& h) {
+  const torch::Tensor g = h.gradient();
+  const torch::Tensor v =
+      torch::randn({h.dim()}, at::detail::createCPUGenerator(0), torch::kFloat32)
+          .to(g.device(), g.scalar_type());
+  return (h.Apply(v).norm() / v.norm()).item<double>();
+}
 
 // Spectral norm of the Hessian of the measurement loss, leaving the model's
 // buffers (BatchNorm running statistics) as they were. A measurement that
@@ -392,6 +448,7 @@ void Measure(Task& task, const spec::Profile& profile, int64_t step, TrainTrace*
     o.max_iterations = profile.max_hvps() > 0 ? profile.max_hvps() : 30;
     o.tolerance = profile.tolerance() > 0 ? profile.tolerance() : 1e-3;
     o.seed = static_cast<uint64_t>(step);
+    if (step == 0) trace->initial_hvp_norm = HessianVectorNorm(*h);
     const SpectralEstimate e = LanczosSpectralNorm(*h, o);
     if (!e.valid || !(std::isfinite(e.spectral_norm) && e.spectral_norm > 0)) {
       fail(absl::StrFormat("Lanczos gave no valid estimate (norm %g after %d HVPs)",
@@ -430,6 +487,21 @@ struct Run {
   int64_t start = 0;  // first step to run (after a resumed checkpoint)
 };
 
+// The start-up gradient check, once per process for each network, batch and
+// device (every seed and schedule of an experiment shares the kernels it
+// checks): stops the run when a kernel computes a wrong gradient.
+absl::Status CheckGradientsOnce(const TrainRequest& r, torch::Device device, Task& task) {
+  static auto* checked = new std::map<std::string, GradientAgreement>();
+  const int64_t batch = r.optimizer.batch_size() > 0 ? r.optimizer.batch_size() : 32;
+  const std::string key =
+      absl::StrCat(r.network.SerializeAsString(), "|", batch, "|", device.str());
+  auto it = checked->find(key);
+  if (it == checked->end()) {
+    it = checked->emplace(key, task.CheckGradients(batch)).first;
+  }
+  return CheckGradientAgreement(it->second, r.network.model());
+}
+
 // Builds a run on the checkpointer's device, resumed from its checkpoint
 // when the request says so.
 absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpointer) {
@@ -440,6 +512,12 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
   absl::StatusOr<std::unique_ptr<Task>> task = MakeTask(r, device, &run.trace.data_files);
   if (!task.ok()) return task.status();
   run.task = *std::move(task);
+  if (r.network.init_scale() > 0 && r.network.init_scale() != 1) {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : run.task->module().parameters()) {
+      if (p.dim() >= 2) p.mul_(r.network.init_scale());
+    }
+  }
   run.optimizer = std::make_unique<torch::optim::SGD>(
       run.task->module().parameters(), torch::optim::SGDOptions(0.0)
                                            .momentum(r.optimizer.momentum())
@@ -448,6 +526,7 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
   if (!rate.ok()) return rate.status();
   run.rate = std::make_unique<RateControl>(*std::move(rate));
   run.rng.seed(static_cast<uint64_t>(r.seed) * 7919 + 17);
+  if (absl::Status st = CheckGradientsOnce(r, device, *run.task); !st.ok()) return st;
   const DeviceProvenance where = DescribeDevice(device);
   run.trace.device = DeviceSummary(device, where);
   run.trace.gpu = where.gpu;
@@ -472,6 +551,15 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
   return run;
 }
 
+// The L2 norm of every parameter's gradient together.
+double GradientNorm(torch::nn::Module& module) {
+  double squares = 0;
+  for (const torch::Tensor& p : module.parameters()) {
+    if (p.grad().defined()) squares += p.grad().square().sum().item<double>();
+  }
+  return std::sqrt(squares);
+}
+
 // One SGD step at `step`; false when the minibatch loss was not finite (the
 // run diverged and stops).
 bool TrainStep(const TrainRequest& r, int64_t step, Run& run, double* loss_value,
@@ -481,6 +569,7 @@ bool TrainStep(const TrainRequest& r, int64_t step, Run& run, double* loss_value
   *loss_value = loss.item<double>();
   if (!std::isfinite(*loss_value)) return false;
   loss.backward();
+  if (step == 0) run.trace.initial_grad_norm = GradientNorm(run.task->module());
   *lr = run.rate->Set(step, *loss_value);
   run.optimizer->step();
   const int64_t every = r.record_every > 0 ? r.record_every : 1;

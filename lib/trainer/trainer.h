@@ -2,6 +2,7 @@
 #define WARMUP_LIB_TRAINER_TRAINER_H_
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -44,6 +45,14 @@ struct TrainTrace {
   std::vector<double> profile_step, profile_gap, profile_smoothness;
   std::vector<double> profile_lambda_max, profile_lambda_min;  // spectrum ends
   int profile_unconverged = 0;  // Lanczos runs that hit the cap
+  // The gradient norm of the first minibatch at the initial weights (NaN
+  // until step 0 has run): with the first loss and the first curvature
+  // measurement, what any machine reproduces to rounding.
+  double initial_grad_norm = std::numeric_limits<double>::quiet_NaN();
+  // |H v| / |v| at step 0 on the measurement examples for a fixed Gaussian
+  // v: one Hessian-vector product, whose value does not depend on where an
+  // iteration stops (NaN until measured; runs with a profile only).
+  double initial_hvp_norm = std::numeric_limits<double>::quiet_NaN();
   // Measurements that produced no point (the Hessian operator could not be
   // built, the loss was not finite and positive, or Lanczos returned an
   // invalid estimate), and the reason for the last of them.
