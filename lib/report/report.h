@@ -35,6 +35,9 @@ struct ReportHeader {
   std::string git_commit;
   std::string generated;  // RFC 3339
   double wall_seconds = 0;
+  // How the stored references are compared and the tier's chance of a false
+  // DRIFT (one sentence); empty: not stated.
+  std::string reference_rule;
 };
 
 // One claim of a spec and the commands that check it (from the specs, so the

@@ -49,8 +49,9 @@ struct Fixture {
 
 TEST(ReportTest, HtmlIsSelfContainedAndCountsOutcomes) {
   Fixture f;
-  const std::string html = ReportHtml({"smoke", "cmd", "abc", "now", 1.0}, {f.entry},
-                                      ClaimCommands({f.experiment}));
+  const std::string html =
+      ReportHtml({"smoke", "cmd", "abc", "now", 1.0, "References: 7 two-sample tests."},
+                 {f.entry}, ClaimCommands({f.experiment}));
   EXPECT_NE(html.find("src=\"data:image/png;base64,iVBORw0KGgo=\""), std::string::npos);
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
   EXPECT_NE(html.find("Toy &lt;figure&gt;"), std::string::npos);  // escaped
@@ -59,12 +60,16 @@ TEST(ReportTest, HtmlIsSelfContainedAndCountsOutcomes) {
             std::string::npos)
       << html;
   EXPECT_NE(html.find("reference scalar a.steps: 12 vs 11"), std::string::npos);
+  EXPECT_NE(html.find("References: 7 two-sample tests."), std::string::npos);
   EXPECT_NE(html.find("bazel run //:reproduce -- --tier=smoke --only=toy"), std::string::npos);
 }
 
 TEST(ReportTest, MarkdownSummary) {
   Fixture f;
-  const std::string md = ReportMarkdown({"smoke", "cmd", "abc", "now", 1.0}, {f.entry}, {});
+  const std::string md =
+      ReportMarkdown({"smoke", "cmd", "abc", "now", 1.0, "References: 7 two-sample tests."},
+                     {f.entry}, {});
+  EXPECT_NE(md.find("References: 7 two-sample tests.\n\n## Summary"), std::string::npos) << md;
   EXPECT_NE(md.find("| toy | ran | 0 | 1 | 1 | 1 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| fast | 12 | <= 10 | exact |"), std::string::npos) << md;
 }

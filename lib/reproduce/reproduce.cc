@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -189,25 +190,102 @@ std::string Relative(const std::string& path, const std::string& root) {
   return rel.string();
 }
 
-void CheckReference(const Planned& p, const ReproduceOptions& o, ExperimentOutcome* out,
-                    std::FILE* log) {
+std::vector<int64_t> SeedsOf(const spec::Experiment& e) {
+  std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
+  if (seeds.empty()) seeds.push_back(0);
+  return seeds;
+}
+
+std::vector<std::string> IncludedNames(const Planned& p) {
+  std::vector<std::string> names;
+  for (const spec::Experiment& part : p.includes) names.push_back(part.name());
+  return names;
+}
+
+// Runs a network spec over its reference_seeds (into <out>.reference_seeds/,
+// beside its own output) for the reference; null when it has none.
+absl::StatusOr<std::unique_ptr<spec::Result>> RunReferenceSeeds(const Planned& p,
+                                                                 const ReproduceOptions& o,
+                                                                 const std::string& out_dir,
+                                                                 std::FILE* log) {
+  if (p.experiment.reference_seeds().empty() || !p.experiment.include().empty()) {
+    return std::unique_ptr<spec::Result>();
+  }
+  RunRequest request;
+  request.spec_path = p.path;
+  request.tier = o.tier;
+  request.out_dir = out_dir + ".reference_seeds";
+  request.workspace_dir = o.workspace_dir;
+  request.data_dir = o.data_dir;
+  request.device = o.device;
+  request.threads = o.threads;
+  request.plot = false;
+  request.command_line = o.command_line;
+  request.seeds_override.assign(p.experiment.reference_seeds().begin(),
+                                p.experiment.reference_seeds().end());
+  std::fprintf(log, "  reference seeds: running %zu more seeds for the reference\n",
+               request.seeds_override.size());
+  std::fflush(log);
+  absl::StatusOr<RunReport> report = RunSpec(request);
+  if (!report.ok()) return report.status();
+  return std::make_unique<spec::Result>(std::move(report->result));
+}
+
+absl::Status WriteReference(const Planned& p, const ReproduceOptions& o,
+                            ExperimentOutcome* out, std::FILE* log) {
+  ReferenceInputs in;
+  in.result = &out->result;
+  in.seeded_networks = HasNetworks(p.experiment, p.path, o.tier);
+  in.spec_seeds = SeedsOf(p.experiment);
+  in.included = IncludedNames(p);
+  absl::StatusOr<std::unique_ptr<spec::Result>> extra =
+      in.seeded_networks ? RunReferenceSeeds(p, o, out->out_dir, log)
+                         : std::unique_ptr<spec::Result>();
+  if (!extra.ok()) return extra.status();
+  if (*extra != nullptr) {
+    in.reference_seeds_result = extra->get();
+    in.reference_seeds.assign(p.experiment.reference_seeds().begin(),
+                              p.experiment.reference_seeds().end());
+  }
+  absl::StatusOr<Reference> ref = MakeReference(in);
+  if (!ref.ok()) return ref.status();
+  if (out->skipped || ref->provenance.wall_seconds == 0) {
+    ref->provenance.wall_seconds = out->wall_seconds;
+  }
+  std::error_code ec;
+  fs::create_directories(o.reference_dir, ec);
+  if (absl::Status st = WriteFileAtomically(out->reference_path, ReferenceJson(*ref)); !st.ok()) {
+    return st;
+  }
+  out->reference_written = true;
+  std::fprintf(log, "  reference written: %s\n", out->reference_path.c_str());
+  return absl::OkStatus();
+}
+
+// One line per reason a seeded reference leaves quantities out.
+void PrintExcluded(const Reference& ref, std::FILE* log) {
+  std::vector<std::string> reasons;
+  std::map<std::string, std::vector<std::string>> names;
+  for (const ExcludedQuantity& e : ref.excluded) {
+    if (names[e.reason].empty()) reasons.push_back(e.reason);
+    names[e.reason].push_back(e.name);
+  }
+  for (const std::string& reason : reasons) {
+    const std::vector<std::string>& n = names[reason];
+    std::fprintf(log, "  reference: %zu not compared (%s): %s%s\n", n.size(), reason.c_str(),
+                 absl::StrJoin(n.begin(), n.begin() + std::min<size_t>(n.size(), 4), ", ").c_str(),
+                 n.size() > 4 ? ", ..." : "");
+  }
+}
+
+void CheckReference(const Planned& p, const ReproduceOptions& o, double alpha,
+                    ExperimentOutcome* out, std::FILE* log) {
   out->reference_path = ReferencePath(o.reference_dir, p.name, o.tier);
-  const auto operands = ClaimOperandsOf(p.experiment, p.path, o.tier);
   if (o.update_reference) {
-    Reference ref = MakeReference(out->result, HasNetworks(p.experiment, p.path, o.tier),
-                                  operands);
-    if (out->skipped || ref.provenance.wall_seconds == 0) {
-      ref.provenance.wall_seconds = out->wall_seconds;
-    }
-    std::error_code ec;
-    fs::create_directories(o.reference_dir, ec);
-    absl::Status st = WriteFileAtomically(out->reference_path, ReferenceJson(ref));
-    if (!st.ok()) {
+    if (absl::Status st = WriteReference(p, o, out, log); !st.ok()) {
       out->error = st;
       return;
     }
-    out->reference_written = true;
-    std::fprintf(log, "  reference written: %s\n", out->reference_path.c_str());
   }
   std::string json;
   if (!ReadFile(out->reference_path, &json).ok()) {
@@ -217,9 +295,11 @@ void CheckReference(const Planned& p, const ReproduceOptions& o, ExperimentOutco
   }
   absl::StatusOr<Reference> ref = ParseReference(json, out->reference_path);
   if (!ref.ok()) {
-    out->checks.push_back({"file", 0, 0, 0, false, std::string(ref.status().message())});
+    out->checks.push_back(
+        {"file", 0, 0, 0, false, std::string(ref.status().message())});
   } else {
-    out->checks = CompareWithReference(out->result, *ref, operands);
+    out->checks = CompareWithReference(out->result, *ref, {SeedsOf(p.experiment), alpha});
+    if (!o.update_reference) PrintExcluded(*ref, log);
   }
   out->has_reference = true;
   for (const ReferenceCheck& c : out->checks) {
@@ -345,6 +425,7 @@ void WriteReport(const ReproduceOptions& o, const ReproduceSummary& summary,
   header.generated = google::protobuf::util::TimeUtil::ToString(
       google::protobuf::util::TimeUtil::GetCurrentTime());
   header.wall_seconds = summary.wall_seconds;
+  header.reference_rule = FalseAlarmStatement(summary);
   OutputBatch batch;
   batch.Add("index.html", ReportHtml(header, entries, claims));
   batch.Add("report.md", ReportMarkdown(header, entries, claims));
@@ -386,22 +467,33 @@ absl::StatusOr<spec::Result> ReadResult(const std::string& path) {
   return result;
 }
 
-std::map<std::string, ClaimOperands> ClaimOperandsOf(const spec::Experiment& e,
-                                                     const std::string& spec_path,
-                                                     const std::string& tier) {
-  std::map<std::string, ClaimOperands> out;
-  for (const spec::Claim& c : e.claims()) out[c.id()] = {c.metric(), c.divided_by(), c.minus()};
-  absl::StatusOr<std::vector<spec::Experiment>> includes =
-      LoadIncludes(e, spec_path, tier, nullptr);
-  if (!includes.ok()) return out;
-  for (const spec::Experiment& part : *includes) {
-    const std::string prefix = part.name() + ".";
-    auto name = [&](const std::string& s) { return s.empty() ? s : prefix + s; };
-    for (const spec::Claim& c : part.claims()) {
-      out[prefix + c.id()] = {name(c.metric()), name(c.divided_by()), name(c.minus())};
-    }
+int TierTestCount(const std::string& reference_dir, const std::string& tier) {
+  int tests = 0;
+  std::error_code ec;
+  const std::string suffix = absl::StrCat(".", tier, ".json");
+  for (const auto& entry : fs::directory_iterator(reference_dir, ec)) {
+    const std::string path = entry.path().string();
+    std::string json;
+    if (!absl::EndsWith(path, suffix) || !ReadFile(path, &json).ok()) continue;
+    absl::StatusOr<Reference> ref = ParseReference(json, path);
+    if (ref.ok()) tests += TestCount(*ref);
   }
-  return out;
+  return tests;
+}
+
+std::string FalseAlarmStatement(const ReproduceSummary& s) {
+  if (s.reference_tests == 0) {
+    return "References: deterministic runs are compared to rounding (1e-9 relative); no "
+           "seeded reference is stored for this tier.";
+  }
+  return absl::StrFormat(
+      "References: deterministic runs to rounding (1e-9 relative); seeded network runs by %d "
+      "two-sample tests (one per per-seed quantity, over this tier's stored references), each "
+      "a DRIFT at p < %.0f%% / %d = %.2g, so the chance of any false DRIFT in the tier is at "
+      "most %.0f%% (Bonferroni, under a normal model on each quantity's stated scale); the "
+      "first loss, gradient norm and curvature measurement of each seed within 1e-4 relative.",
+      s.reference_tests, 100 * kFamilyFalseAlarm, s.reference_tests, s.alpha_per_test,
+      100 * kFamilyFalseAlarm);
 }
 
 bool HasNetworks(const spec::Experiment& e, const std::string& spec_path,
@@ -425,6 +517,8 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
   if (!plan.ok()) return plan.status();
   ReproduceSummary summary;
   summary.git_commit = CodeVersion(o.workspace_dir, o.threads);
+  summary.reference_tests = TierTestCount(o.reference_dir, o.tier);
+  summary.alpha_per_test = kFamilyFalseAlarm / std::max(1, summary.reference_tests);
   const auto start = std::chrono::steady_clock::now();
   double known_left = 0;
   int unknown_left = 0;
@@ -454,7 +548,7 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
       ++summary.errors;
       summary.bad_input = summary.bad_input || BadInput(out.error);
     } else {
-      CheckReference(p, o, &out, log);
+      CheckReference(p, o, summary.alpha_per_test, &out, log);
       std::fprintf(log, "[%d/%d] %s: %s in %s: claims %d passed, %d failed; reference %s\n",
                    i + 1, n, p.name.c_str(), out.skipped ? "finished output reused" : "ran",
                    Duration(out.wall_seconds).c_str(),
@@ -490,6 +584,7 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
                "drifted, %d errors\n",
                o.tier.c_str(), summary.outcomes.size(), Duration(summary.wall_seconds).c_str(),
                summary.claims_failed, summary.drifted, summary.errors);
+  std::fprintf(log, "%s\n", FalseAlarmStatement(summary).c_str());
   if (!o.report_dir.empty()) WriteReport(o, summary, *plan, log);
   return summary;
 }
@@ -523,13 +618,19 @@ absl::StatusOr<std::vector<std::string>> ReferencesFromResults(
                    path.c_str(), spec_path.c_str(),
                    result->provenance().spec_sha256().c_str(), Sha256Hex(spec_text).c_str());
     }
-    const Reference ref =
-        MakeReference(*result, HasNetworks(*e, spec_path, result->tier()),
-                      ClaimOperandsOf(*e, spec_path, result->tier()));
+    ReferenceInputs in;
+    in.result = &*result;
+    in.seeded_networks = HasNetworks(*e, spec_path, result->tier());
+    in.spec_seeds = SeedsOf(*e);
+    for (const std::string& include : e->include()) {
+      in.included.push_back(fs::path(include).stem().string());
+    }
+    absl::StatusOr<Reference> ref = MakeReference(in);
+    if (!ref.ok()) return ref.status();
     std::error_code ec;
     fs::create_directories(reference_dir, ec);
     const std::string out = ReferencePath(reference_dir, result->experiment(), result->tier());
-    if (absl::Status st = WriteFileAtomically(out, ReferenceJson(ref)); !st.ok()) return st;
+    if (absl::Status st = WriteFileAtomically(out, ReferenceJson(*ref)); !st.ok()) return st;
     written.push_back(out);
   }
   return written;

@@ -59,6 +59,10 @@ struct ReproduceSummary {
   std::string git_commit;
   int claims_failed = 0;
   int drifted = 0;
+  // Two-sample tests in this tier's stored references (all of them, not
+  // only those run) and the level each is held to: 1% / reference_tests.
+  int reference_tests = 0;
+  double alpha_per_test = kFamilyFalseAlarm;
   int errors = 0;
   bool bad_input = false;  // an error was the user's (missing data, bad spec)
 };
@@ -86,11 +90,14 @@ absl::StatusOr<std::vector<std::string>> ReferencesFromResults(
 // Reads a Result from result.json or result.textproto.
 absl::StatusOr<spec::Result> ReadResult(const std::string& path);
 
-// Claim id -> operands, for a spec at a tier, with an include's claims and
-// scalars prefixed "<name>." as the runner merges them.
-std::map<std::string, ClaimOperands> ClaimOperandsOf(const spec::Experiment& experiment,
-                                                     const std::string& spec_path,
-                                                     const std::string& tier);
+// The number of two-sample tests in the stored references of `tier` under
+// `reference_dir` (<name>.<tier>.json): the Bonferroni count that holds the
+// tier's chance of any false DRIFT to kFamilyFalseAlarm. A file that does not
+// parse counts 0 (its comparison reports it).
+int TierTestCount(const std::string& reference_dir, const std::string& tier);
+
+// The sentence the summary and the report state the false-alarm bound in.
+std::string FalseAlarmStatement(const ReproduceSummary& summary);
 
 // Whether a spec (or one it includes) trains networks: its reference then
 // uses the seed-spread tolerance.

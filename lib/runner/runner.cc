@@ -117,6 +117,10 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   absl::StatusOr<spec::Experiment> experiment =
       BuildExperiment(spec_text, request.spec_path, request.tier);
   if (!experiment.ok()) return experiment.status();
+  if (!request.seeds_override.empty()) {
+    experiment->clear_seeds();
+    for (int64_t seed : request.seeds_override) experiment->add_seeds(seed);
+  }
   const std::string tier =
       request.tier.empty() ? experiment->default_tier() : request.tier;
 

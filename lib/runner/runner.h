@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/experiment.pb.h"
@@ -53,6 +54,10 @@ struct RunRequest {
   bool progress = false;
   std::string command_line;
   const std::map<std::string, spec::Result>* finished = nullptr;  // see RunContext
+  // Replaces the spec's seeds after its tier is applied: //:reproduce runs a
+  // network spec's reference_seeds this way to write its reference. Empty:
+  // the spec's own.
+  std::vector<int64_t> seeds_override;
 };
 
 struct RunReport {

@@ -204,6 +204,33 @@ absl::Status ValidateComposite(const spec::Experiment& e) {
   return absl::OkStatus();
 }
 
+// Reference seeds widen a network spec's stored distribution: they must be
+// new seeds, and the runs they extend need names that carry their seed.
+absl::Status ValidateReferenceSeeds(const spec::Experiment& e) {
+  if (e.reference_seeds().empty()) return absl::OkStatus();
+  if (!e.problem().has_network()) {
+    return Bad("reference_seeds: only network specs have reference seeds (synthetic runs are "
+               "compared to rounding)");
+  }
+  if (e.seeds_size() < 2) {
+    return Bad(absl::StrFormat("reference_seeds: the spec needs at least 2 seeds to be "
+                               "compared with a distribution, has %d", e.seeds_size()));
+  }
+  std::set<int64_t> taken(e.seeds().begin(), e.seeds().end());
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    taken.insert(b.tuning_seeds().begin(), b.tuning_seeds().end());
+  }
+  std::set<int64_t> seen;
+  for (int64_t seed : e.reference_seeds()) {
+    if (taken.count(seed) > 0 || !seen.insert(seed).second) {
+      return Bad(absl::StrFormat(
+          "reference_seeds: %d is repeated, or also a seed or tuning seed; reference seeds "
+          "must be new draws", seed));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // What every run needs: a length, a problem and something to run on it.
 absl::Status ValidateRunShape(const spec::Experiment& e) {
   const bool sweep = e.sweep().horizons_size() > 0;
@@ -246,7 +273,7 @@ absl::Status ValidateRunShape(const spec::Experiment& e) {
           seed));
     }
   }
-  return absl::OkStatus();
+  return ValidateReferenceSeeds(e);
 }
 
 // Schedules and tuned baselines: each valid, each label distinct. Fills

@@ -20,6 +20,7 @@
 #include "lib/runner/runner.h"
 #include "lib/runner/tuning.h"
 #include "lib/runtime/runtime.h"
+#include "lib/stats/stats.h"
 #include "lib/trainer/trainer.h"
 
 namespace warmup {
@@ -139,7 +140,15 @@ std::map<std::string, double> RecordRun(const std::string& run, bool theory,
       {"profile_invalid", static_cast<double>(t.profile_invalid)},
       {"parameters", static_cast<double>(t.parameters)},
       {"peak_lr", t.lr.empty() ? 0.0 : *std::max_element(t.lr.begin(), t.lr.end())},
+      // What any machine reproduces to rounding (compared tightly with the
+      // reference: they catch a changed initialisation or data order).
+      {"initial_loss", !t.step.empty() && t.step[0] == 0 ? t.loss[0] : kNaN},
+      {"initial_grad_norm", t.initial_grad_norm},
   };
+  if (!t.profile_step.empty()) {
+    scalars["initial_smoothness"] = t.profile_step[0] == 0 ? t.profile_smoothness[0] : kNaN;
+    scalars["initial_hvp_norm"] = t.initial_hvp_norm;
+  }
   spec::RunOutcome* outcome = result->add_runs();
   outcome->set_run(run);
   outcome->set_outcome(t.diverged ? spec::RunOutcome::DIVERGED : spec::RunOutcome::COMPLETED);
@@ -322,15 +331,6 @@ absl::Status RunSchedule(const spec::Experiment& e, const RunContext& ctx,
   return absl::OkStatus();
 }
 
-// Student's t quantile with `dof` degrees of freedom at normal quantile z,
-// by the Cornish-Fisher expansion (error below 0.01 for dof >= 5 at the
-// 99th percentile: t(8) = 2.896 where the expansion gives 2.89).
-double StudentQuantile(double z, double dof) {
-  const double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z;
-  return z + (z3 + z) / (4 * dof) + (5 * z5 + 16 * z3 + 3 * z) / (96 * dof * dof) +
-         (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * dof * dof * dof);
-}
-
 // The seed-paired difference of final losses, a minus b (the same seed
 // gives both runs the same initialisation and minibatches), as scalars
 // "<b>.paired_<a>_mean", "_sd", "_lo99" and "_hi99": one-sided 99% t bounds
@@ -346,7 +346,7 @@ void RecordPairedDifference(const std::string& a, const std::vector<double>& los
     finite = std::isfinite(d.back());
   }
   const double mean = finite ? Mean(d) : kNaN, sd = finite ? SampleSd(d) : kNaN;
-  const double half = finite ? StudentQuantile(2.3263478740, d.size() - 1.0) * sd /
+  const double half = finite ? StudentTQuantile(0.99, d.size() - 1.0) * sd /
                                    std::sqrt(static_cast<double>(d.size()))
                              : kNaN;
   const std::string prefix = absl::StrCat(b, ".paired_", a, "_");
@@ -398,6 +398,7 @@ absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e, const Run
 absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& ctx,
                                   spec::Result* result) {
   result->mutable_provenance()->set_runtime(ConfigureRuntime(ctx.threads));
+  result->mutable_provenance()->set_kernels(KernelsInUse());
   std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
   if (seeds.empty()) seeds.push_back(0);
   std::vector<spec::Schedule> schedules(e.schedules().begin(), e.schedules().end());
