@@ -59,6 +59,29 @@ class ExponentialWarmupSchedule : public LearningRateSchedule {
   spec::ExponentialWarmup spec_;
 };
 
+// Cosine warmup: peak (1 - cos(pi t / W)) / 2 for t < W, then peak
+// (experiment.proto, CosineWarmup).
+class CosineWarmupSchedule : public LearningRateSchedule {
+ public:
+  explicit CosineWarmupSchedule(const spec::CosineWarmup& spec) : spec_(spec) {}
+  double Rate(int64_t step, double loss) override;
+
+ private:
+  spec::CosineWarmup spec_;
+};
+
+// Polynomial warmup: peak (t / W)^power for t < W, then peak
+// (experiment.proto, PolynomialWarmup).
+class PolynomialWarmupSchedule : public LearningRateSchedule {
+ public:
+  explicit PolynomialWarmupSchedule(const spec::PolynomialWarmup& spec)
+      : spec_(spec) {}
+  double Rate(int64_t step, double loss) override;
+
+ private:
+  spec::PolynomialWarmup spec_;
+};
+
 // eta_t = min + (peak - min)(1 + cos(pi t / T)) / 2.
 class CosineSchedule : public LearningRateSchedule {
  public:
@@ -95,6 +118,28 @@ class TheoryWarmupSchedule : public LearningRateSchedule {
   double smoothed_ = 0.0;
   bool has_smoothed_ = false;
 };
+
+// The parameters a tuned baseline sets on a schedule family
+// (experiment.proto, TunedBaseline): the rate (a constant's lr, or its
+// multiple of 1 / ||H(w_0)|| when the family sets that; a warmup's peak),
+// the warmup length and the polynomial power. 0 where the family has no
+// such parameter.
+struct FamilyParameters {
+  double rate = 0.0;
+  int64_t warmup_steps = 0;
+  double power = 0.0;
+};
+
+// Whether the schedule is a warmup family (it has a peak and a length).
+bool IsWarmupFamily(const spec::Schedule& spec);
+
+// The family parameters of a schedule (constant or warmup family).
+FamilyParameters FamilyParametersOf(const spec::Schedule& spec);
+
+// Sets the family parameters on `spec`; a warmup_steps or power of 0 keeps
+// the schedule's own value, as does a parameter the family does not have.
+void SetFamilyParameters(const FamilyParameters& parameters,
+                         spec::Schedule* spec);
 
 // Checks a Schedule spec; the error names the schedule's label and field.
 absl::Status ValidateSchedule(const spec::Schedule& spec);
