@@ -256,7 +256,8 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
     if (e.result == nullptr) continue;
     for (const spec::Table& t : e.result->tables()) out += TableHtml(t);
     if (e.result->claims_size() > 0) {
-      out += "<table><tr><th>claim</th><th>kind</th><th>value</th><th>comparison</th><th>tolerance rule</th>"
+      out += "<table><tr><th>claim</th><th>kind</th><th>value</th><th>comparison</th>"
+             "<th>tolerance rule</th>"
              "<th>seeds measured</th><th>rationale</th><th>verdict</th></tr>\n";
       for (const spec::ClaimVerdict& v : e.result->claims()) {
         const ClaimRow r = RowOf(e, v);
@@ -342,7 +343,8 @@ std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>
              "| verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
       for (const spec::ClaimVerdict& v : e.result->claims()) {
         const ClaimRow r = RowOf(e, v);
-        absl::StrAppend(&out, "| ", Cell(r.id), " | ", r.kind, " | ", r.value, " | ", Cell(r.comparison), " | ",
+        absl::StrAppend(&out, "| ", Cell(r.id), " | ", r.kind, " | ", r.value, " | ",
+                        Cell(r.comparison), " | ",
                         Cell(r.rule), " | ", Cell(r.seeds), " | ", Cell(r.rationale), " | ",
                         Cell(r.verdict), " |\n");
       }

@@ -12,7 +12,6 @@ namespace {
 
 using spec::Constant;
 using spec::Cosine;
-using spec::CosineWarmup;
 using spec::ExponentialWarmup;
 using spec::LinearWarmup;
 using spec::PolynomialWarmup;
@@ -31,6 +30,20 @@ double CosineValue(double peak, double min, int64_t step, int64_t total) {
 absl::Status Bad(const Schedule& spec, const std::string& what) {
   return absl::InvalidArgumentError(
       absl::StrFormat("schedule '%s': %s", spec.label(), what));
+}
+
+// The shape of a ramp family at progress x = t / W in [0, 1). At x = 0 each
+// is exact: start_fraction (the exponent is exactly 1), 0 and 0.
+std::function<double(double)> RampShape(const Schedule& spec) {
+  if (spec.has_exponential_warmup()) {
+    const double fraction = spec.exponential_warmup().start_fraction();
+    return [fraction](double x) { return std::pow(fraction, 1.0 - x); };
+  }
+  if (spec.has_cosine_warmup()) {
+    return [](double x) { return 0.5 * (1.0 - std::cos(kPi * x)); };
+  }
+  const double power = spec.polynomial_warmup().power();
+  return [power](double x) { return std::pow(x, power); };
 }
 
 // A warmup ramp's peak and length: peak > 0, length >= 1.
@@ -56,26 +69,9 @@ double LinearWarmupSchedule::Rate(int64_t step, double) {
   return CosineValue(peak, spec_.min_lr(), step - w, total_steps_ - w);
 }
 
-double ExponentialWarmupSchedule::Rate(int64_t step, double) {
-  const int64_t w = spec_.warmup_steps();
-  if (step >= w) return spec_.peak_lr();
-  // At t = 0 the exponent is exactly 1, so eta_0 = peak * start_fraction.
-  const double exponent = 1.0 - static_cast<double>(step) / static_cast<double>(w);
-  return spec_.peak_lr() * std::pow(spec_.start_fraction(), exponent);
-}
-
-double CosineWarmupSchedule::Rate(int64_t step, double) {
-  const int64_t w = spec_.warmup_steps();
-  if (step >= w) return spec_.peak_lr();
-  const double progress = static_cast<double>(step) / static_cast<double>(w);
-  return spec_.peak_lr() * 0.5 * (1.0 - std::cos(kPi * progress));
-}
-
-double PolynomialWarmupSchedule::Rate(int64_t step, double) {
-  const int64_t w = spec_.warmup_steps();
-  if (step >= w) return spec_.peak_lr();
-  const double progress = static_cast<double>(step) / static_cast<double>(w);
-  return spec_.peak_lr() * std::pow(progress, spec_.power());
+double RampWarmupSchedule::Rate(int64_t step, double) {
+  if (step >= warmup_steps_) return peak_;
+  return peak_ * shape_(static_cast<double>(step) / static_cast<double>(warmup_steps_));
 }
 
 double CosineSchedule::Rate(int64_t step, double) {
@@ -252,14 +248,12 @@ absl::StatusOr<std::unique_ptr<LearningRateSchedule>> MakeSchedule(
           std::make_unique<LinearWarmupSchedule>(spec.linear_warmup(),
                                                  total_steps));
     case Schedule::kExponentialWarmup:
-      return std::unique_ptr<LearningRateSchedule>(
-          std::make_unique<ExponentialWarmupSchedule>(spec.exponential_warmup()));
     case Schedule::kCosineWarmup:
-      return std::unique_ptr<LearningRateSchedule>(
-          std::make_unique<CosineWarmupSchedule>(spec.cosine_warmup()));
-    case Schedule::kPolynomialWarmup:
-      return std::unique_ptr<LearningRateSchedule>(
-          std::make_unique<PolynomialWarmupSchedule>(spec.polynomial_warmup()));
+    case Schedule::kPolynomialWarmup: {
+      const FamilyParameters ramp = FamilyParametersOf(spec);
+      return std::unique_ptr<LearningRateSchedule>(std::make_unique<RampWarmupSchedule>(
+          ramp.rate, ramp.warmup_steps, RampShape(spec)));
+    }
     case Schedule::kCosine: {
       const Cosine& c = spec.cosine();
       return std::unique_ptr<LearningRateSchedule>(

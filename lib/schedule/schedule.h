@@ -2,7 +2,9 @@
 #define WARMUP_LIB_SCHEDULE_SCHEDULE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,39 +49,20 @@ class LinearWarmupSchedule : public LearningRateSchedule {
   int64_t total_steps_;
 };
 
-// Exponential warmup: peak * start_fraction^(1 - t / W) for t < W, then
-// peak (experiment.proto, ExponentialWarmup).
-class ExponentialWarmupSchedule : public LearningRateSchedule {
+// A warmup ramp to `peak` over W steps, then hold: peak * shape(t / W) for
+// t < W, peak for t >= W. The exponential, cosine and polynomial warmups
+// (experiment.proto) are ramps with shapes start_fraction^(1 - x),
+// (1 - cos(pi x)) / 2 and x^power.
+class RampWarmupSchedule : public LearningRateSchedule {
  public:
-  explicit ExponentialWarmupSchedule(const spec::ExponentialWarmup& spec)
-      : spec_(spec) {}
+  RampWarmupSchedule(double peak, int64_t warmup_steps, std::function<double(double)> shape)
+      : peak_(peak), warmup_steps_(warmup_steps), shape_(std::move(shape)) {}
   double Rate(int64_t step, double loss) override;
 
  private:
-  spec::ExponentialWarmup spec_;
-};
-
-// Cosine warmup: peak (1 - cos(pi t / W)) / 2 for t < W, then peak
-// (experiment.proto, CosineWarmup).
-class CosineWarmupSchedule : public LearningRateSchedule {
- public:
-  explicit CosineWarmupSchedule(const spec::CosineWarmup& spec) : spec_(spec) {}
-  double Rate(int64_t step, double loss) override;
-
- private:
-  spec::CosineWarmup spec_;
-};
-
-// Polynomial warmup: peak (t / W)^power for t < W, then peak
-// (experiment.proto, PolynomialWarmup).
-class PolynomialWarmupSchedule : public LearningRateSchedule {
- public:
-  explicit PolynomialWarmupSchedule(const spec::PolynomialWarmup& spec)
-      : spec_(spec) {}
-  double Rate(int64_t step, double loss) override;
-
- private:
-  spec::PolynomialWarmup spec_;
+  double peak_;
+  int64_t warmup_steps_;
+  std::function<double(double)> shape_;
 };
 
 // eta_t = min + (peak - min)(1 + cos(pi t / T)) / 2.
