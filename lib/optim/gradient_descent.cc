@@ -41,14 +41,46 @@ void Record(const Objective& objective, const Eigen::VectorXd& w, int64_t t,
   if (smoothness) trace->smoothness.push_back(objective.HessianNorm(w));
 }
 
+// grad + sigma xi_1 + scale_a xi_2 with xi uniform in the ball of radius
+// sqrt(d + 2): a direction z / ||z|| (z standard normal) times the radius
+// sqrt(d + 2) u^(1/d), u uniform in [0, 1), so E||xi||^2 = d and, by
+// symmetry, E xi xi^T = I.
+void UniformBallNoise(double sigma, double scale_a, const Eigen::VectorXd& grad,
+                      std::mt19937_64& rng, Eigen::VectorXd* out) {
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> uniform;
+  const Eigen::Index d = grad.size();
+  Eigen::VectorXd z(d);
+  auto draw = [&]() -> const Eigen::VectorXd& {
+    for (Eigen::Index i = 0; i < d; ++i) z[i] = normal(rng);
+    const double norm = z.norm();
+    const double radius =
+        std::sqrt(static_cast<double>(d) + 2.0) * std::pow(uniform(rng), 1.0 / d);
+    z *= norm > 0.0 ? radius / norm : 0.0;
+    return z;
+  };
+  *out = grad;
+  if (sigma > 0.0) *out += sigma * draw();
+  if (scale_a > 0.0) *out += scale_a * draw();
+}
+
 }  // namespace
+
+GradientNoise GradientNoiseOf(const spec::Noise& noise) {
+  return {noise.sigma(), noise.a(),
+          noise.kind() == spec::Noise::UNIFORM_BALL ? NoiseLaw::kUniformBall
+                                                     : NoiseLaw::kGaussian};
+}
 
 void NoisyGradient(const GradientNoise& noise, double gap,
                    const Eigen::VectorXd& grad, std::mt19937_64& rng,
                    Eigen::VectorXd* out) {
-  std::normal_distribution<double> normal;
   const double scale_a = std::sqrt(2.0 * noise.a * std::max(gap, 0.0) /
                                    static_cast<double>(grad.size()));
+  if (noise.law == NoiseLaw::kUniformBall) {
+    return UniformBallNoise(noise.sigma, scale_a, grad, rng, out);
+  }
+  std::normal_distribution<double> normal;
   out->resize(grad.size());
   for (Eigen::Index i = 0; i < grad.size(); ++i) {
     (*out)[i] = grad[i] + noise.sigma * normal(rng);

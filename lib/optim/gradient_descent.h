@@ -7,18 +7,31 @@
 
 #include "lib/problems/objective.h"
 #include "lib/schedule/schedule.h"
+#include "proto/experiment.pb.h"
 
 namespace warmup {
 
+// The law of the noise vectors xi in R^d: mean 0, covariance I under both.
+enum class NoiseLaw {
+  kGaussian,     // standard normal per coordinate (unbounded)
+  kUniformBall,  // uniform in the ball of radius sqrt(d + 2): ||xi|| <= sqrt(d + 2)
+};
+
 // Gradient noise of the SGD oracle: g = grad f + sigma xi_1 +
-// sqrt(2 a (f - f*) / d) xi_2 with xi_1, xi_2 standard normal in R^d. It
+// sqrt(2 a (f - f*) / d) xi_2 with xi_1, xi_2 independent draws of `law`. It
 // meets the ABC condition E||g||^2 = 2 a (f - f*) + ||grad f||^2 + d sigma^2
-// (A = a, B = 1, C = d sigma^2) with equality.
+// (A = a, B = 1, C = d sigma^2) with equality under either law; under
+// kUniformBall it is also bounded, ||g - grad f|| <= (sigma + sqrt(2 a (f -
+// f*) / d)) sqrt(d + 2), as R-Theorem 4 assumes.
 struct GradientNoise {
   double sigma = 0.0;
   double a = 0.0;
+  NoiseLaw law = NoiseLaw::kGaussian;
   bool active() const { return sigma > 0.0 || a > 0.0; }
 };
+
+// The oracle a spec's noise describes (experiment.proto, Noise).
+GradientNoise GradientNoiseOf(const spec::Noise& noise);
 
 // One draw of the noisy oracle at a point with suboptimality `gap` and exact
 // gradient `grad`.

@@ -107,6 +107,41 @@ TEST(NoisyGradientTest, MeetsTheAbcConditionWithEquality) {
   EXPECT_NEAR(sum / n, expected, 0.25);
 }
 
+// The uniform-ball law meets the same ABC equality (E xi xi^T = I) and is
+// bounded: ||g - grad f|| <= sigma sqrt(d + 2) with a = 0, a bound it comes
+// within 1% of (P(||xi|| > 0.99 sqrt(d + 2)) = 1 - 0.99^5 = 4.9% per draw).
+TEST(NoisyGradientTest, UniformBallIsBoundedWithTheSameSecondMoment) {
+  Eigen::VectorXd grad(5);
+  grad << 1, -2, 0.5, 0, 3;
+  std::mt19937_64 rng(11);
+  Eigen::VectorXd g;
+  const int n = 20000;
+  double sum = 0.0;
+  const GradientNoise abc{0.3, 2.0, NoiseLaw::kUniformBall};
+  for (int i = 0; i < n; ++i) {
+    NoisyGradient(abc, 1.7, grad, rng, &g);
+    sum += g.squaredNorm();
+  }
+  // Same expectation as the Gaussian test above; the ball's ||g||^2 varies
+  // less, so the same 0.25 bound is at least 3.5 standard errors.
+  EXPECT_NEAR(sum / n, 2 * 2.0 * 1.7 + grad.squaredNorm() + 5 * 0.09, 0.25);
+
+  const GradientNoise additive{0.3, 0.0, NoiseLaw::kUniformBall};
+  const double bound = 0.3 * std::sqrt(7.0);
+  double largest = 0.0;
+  Eigen::VectorXd second_moment = Eigen::VectorXd::Zero(5);
+  for (int i = 0; i < n; ++i) {
+    NoisyGradient(additive, 1.7, grad, rng, &g);
+    largest = std::max(largest, (g - grad).norm());
+    second_moment += (g - grad).cwiseAbs2() / n;
+  }
+  EXPECT_LE(largest, bound * (1 + 1e-12));
+  EXPECT_GE(largest, 0.99 * bound);
+  // Per coordinate E xi_i^2 sigma^2 = 0.09; the mean of 20000 draws of a
+  // variable with variance below 2 * 0.09^2 has standard error below 0.0009.
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(second_moment[i], 0.09, 0.0035) << i;
+}
+
 TEST(GradientDescentTest, SameSeedSameRun) {
   CoshValley f(1.0, 1.0, 4, Eigen::VectorXd::Constant(4, 0.3));
   DescentOptions o;

@@ -68,7 +68,7 @@ int Drifted(const ReportEntry& e) {
 
 // Per-claim fields the report shows, from the verdict and its spec claim.
 struct ClaimRow {
-  std::string id, value, comparison, rule, seeds, rationale, verdict;
+  std::string id, kind, value, comparison, rule, seeds, rationale, verdict;
   bool pass;
 };
 
@@ -76,6 +76,9 @@ ClaimRow RowOf(const ReportEntry& e, const spec::ClaimVerdict& v) {
   const spec::Claim* c = ClaimOf(e, v.id());
   ClaimRow r;
   r.id = v.id();
+  // The spec's kind when the claim is found (a reused older Result may not
+  // carry one), else the verdict's.
+  r.kind = c != nullptr ? ClaimKindName(c->kind()) : (v.kind().empty() ? "-" : v.kind());
   r.value = absl::StrFormat("%.6g", v.value());
   r.comparison = absl::StrFormat("%s %.6g", v.op(), v.threshold());
   if (v.op() == "==") absl::StrAppendFormat(&r.comparison, " +- %.3g", v.tolerance());
@@ -196,6 +199,7 @@ std::vector<ClaimCommand> ClaimCommands(const std::vector<spec::Experiment>& spe
       ClaimCommand row;
       row.experiment = e.name();
       row.claim_id = c.id();
+      row.kind = ClaimKindName(c.kind());
       row.statement = Statement(c);
       row.tiers = c.tiers().empty() ? "all" : absl::StrJoin(c.tiers(), ", ");
       const std::string tier = c.tiers().empty() ? "smoke" : c.tiers(0);
@@ -256,11 +260,13 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
     if (e.result == nullptr) continue;
     for (const spec::Table& t : e.result->tables()) out += TableHtml(t);
     if (e.result->claims_size() > 0) {
-      out += "<table><tr><th>claim</th><th>value</th><th>comparison</th><th>tolerance rule</th>"
+      out += "<table><tr><th>claim</th><th>kind</th><th>value</th><th>comparison</th>"
+             "<th>tolerance rule</th>"
              "<th>seeds measured</th><th>rationale</th><th>verdict</th></tr>\n";
       for (const spec::ClaimVerdict& v : e.result->claims()) {
         const ClaimRow r = RowOf(e, v);
-        absl::StrAppend(&out, "<tr><td>", Html(r.id), "</td><td>", Html(r.value), "</td><td>",
+        absl::StrAppend(&out, "<tr><td>", Html(r.id), "</td><td>", Html(r.kind), "</td><td>",
+                        Html(r.value), "</td><td>",
                         Html(r.comparison), "</td><td>", Html(r.rule), "</td><td>",
                         Html(r.seeds), "</td><td>", Html(r.rationale), "</td><td class=\"",
                         r.pass ? "pass" : "fail", "\">", Html(r.verdict), "</td></tr>\n");
@@ -292,11 +298,13 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
   }
   // Claims to commands.
   out += "<h2 id=\"claims-to-commands\">Claims and the commands that check them</h2>\n"
-         "<table><tr><th>experiment</th><th>claim</th><th>statement</th><th>tiers</th>"
+         "<table><tr><th>experiment</th><th>claim</th><th>kind</th><th>statement</th>"
+         "<th>tiers</th>"
          "<th>regenerate</th><th>smoke test</th><th>stored time smoke / cpu / paper</th></tr>\n";
   for (const ClaimCommand& c : claims) {
     absl::StrAppend(&out, "<tr><td>", Html(c.experiment), "</td><td>", Html(c.claim_id),
-                    "</td><td><code>", Html(c.statement), "</code></td><td>", Html(c.tiers),
+                    "</td><td>", Html(c.kind), "</td><td><code>", Html(c.statement),
+                    "</code></td><td>", Html(c.tiers),
                     "</td><td><code>", Html(c.reproduce), "</code></td><td><code>",
                     Html(c.test), "</code></td><td>", Seconds(c.stored_seconds_smoke), " / ",
                     Seconds(c.stored_seconds_cpu), " / ", Seconds(c.stored_seconds_paper),
@@ -337,11 +345,12 @@ std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>
     if (e.result == nullptr) continue;
     for (const spec::Table& t : e.result->tables()) out += TableMarkdownOf(t);
     if (e.result->claims_size() > 0) {
-      out += "| claim | value | comparison | tolerance rule | seeds measured | rationale | verdict "
-             "|\n| --- | --- | --- | --- | --- | --- | --- |\n";
+      out += "| claim | kind | value | comparison | tolerance rule | seeds measured | rationale "
+             "| verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
       for (const spec::ClaimVerdict& v : e.result->claims()) {
         const ClaimRow r = RowOf(e, v);
-        absl::StrAppend(&out, "| ", Cell(r.id), " | ", r.value, " | ", Cell(r.comparison), " | ",
+        absl::StrAppend(&out, "| ", Cell(r.id), " | ", r.kind, " | ", r.value, " | ",
+                        Cell(r.comparison), " | ",
                         Cell(r.rule), " | ", Cell(r.seeds), " | ", Cell(r.rationale), " | ",
                         Cell(r.verdict), " |\n");
       }
@@ -360,11 +369,12 @@ std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>
     }
     absl::StrAppend(&out, "Provenance: ", Provenance(e.result->provenance()), "\n");
   }
-  out += "\n## Claims and the commands that check them\n\n| experiment | claim | statement | tiers "
-         "| regenerate | smoke test | stored time smoke / cpu / paper |\n"
-         "| --- | --- | --- | --- | --- | --- | --- |\n";
+  out += "\n## Claims and the commands that check them\n\n| experiment | claim | kind | statement "
+         "| tiers | regenerate | smoke test | stored time smoke / cpu / paper |\n"
+         "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const ClaimCommand& c : claims) {
-    absl::StrAppend(&out, "| ", c.experiment, " | ", c.claim_id, " | `", Cell(c.statement),
+    absl::StrAppend(&out, "| ", c.experiment, " | ", c.claim_id, " | ", c.kind, " | `",
+                    Cell(c.statement),
                     "` | ", c.tiers, " | `", c.reproduce, "` | ",
                     c.test.empty() ? "-" : absl::StrCat("`", c.test, "`"), " | ",
                     Seconds(c.stored_seconds_smoke), " / ", Seconds(c.stored_seconds_cpu), " / ",

@@ -45,6 +45,7 @@ struct ReportHeader {
 struct ClaimCommand {
   std::string experiment;
   std::string claim_id;
+  std::string kind;       // "scientific", "regression" or "sanity"
   std::string statement;  // "theory_warmup.steps_to_target / ... <= 0.1"
   std::string tiers;      // "all" or "smoke, cpu"
   std::string reproduce;  // bazel run //:reproduce -- --tier=... --only=...

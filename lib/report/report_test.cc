@@ -62,6 +62,20 @@ TEST(ReportTest, HtmlIsSelfContainedAndCountsOutcomes) {
   EXPECT_NE(html.find("reference scalar a.steps: 12 vs 11"), std::string::npos);
   EXPECT_NE(html.find("References: 7 two-sample tests."), std::string::npos);
   EXPECT_NE(html.find("bazel run //:reproduce -- --tier=smoke --only=toy"), std::string::npos);
+  // The claim's kind, in its row and in the claims-to-commands table.
+  EXPECT_NE(html.find("<tr><td>fast</td><td>scientific</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<td>toy</td><td>fast</td><td>scientific</td>"), std::string::npos)
+      << html;
+}
+
+// A regression check and a sanity check say so in both tables.
+TEST(ReportTest, MarkdownNamesTheClaimKind) {
+  Fixture f;
+  f.experiment.mutable_claims(0)->set_kind(spec::Claim::REGRESSION);
+  const std::string md =
+      ReportMarkdown({"smoke", "cmd", "abc", "now", 1.0}, {f.entry}, ClaimCommands({f.experiment}));
+  EXPECT_NE(md.find("| fast | regression | 12 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| toy | fast | regression | `a.steps <= 10` |"), std::string::npos) << md;
 }
 
 TEST(ReportTest, MarkdownSummary) {
@@ -71,7 +85,7 @@ TEST(ReportTest, MarkdownSummary) {
                      {f.entry}, {});
   EXPECT_NE(md.find("References: 7 two-sample tests.\n\n## Summary"), std::string::npos) << md;
   EXPECT_NE(md.find("| toy | ran | 0 | 1 | 1 | 1 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| fast | 12 | <= 10 | exact |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| fast | scientific | 12 | <= 10 | exact |"), std::string::npos) << md;
 }
 
 }  // namespace

@@ -105,6 +105,7 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
     v->set_tolerance(c.tolerance());
     v->set_pass(Holds(c.op(), value, c.threshold(), c.tolerance()));
     v->set_rationale(c.rationale());
+    v->set_kind(ClaimKindName(c.kind()));
     // Non-finite values fail a claim: a run that never reached its target
     // has steps_to_target = +inf, and inf in a ratio must not read as 0.
     if (const std::string why = NonFiniteReason(operands, value); !why.empty()) {
@@ -132,6 +133,7 @@ std::string ClaimLine(const spec::ClaimVerdict& v) {
   if (v.op() == "==") absl::StrAppendFormat(&threshold, " +- %.3g", v.tolerance());
   std::string line = absl::StrFormat("claim %s: %.6g %s %s %s", v.id(), v.value(),
                                      v.op(), threshold, v.pass() ? "PASS" : "FAIL");
+  if (!v.kind().empty()) absl::StrAppend(&line, " [", v.kind(), "]");
   if (!v.failure().empty()) absl::StrAppend(&line, " (", v.failure(), ")");
   return line;
 }

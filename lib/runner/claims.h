@@ -21,7 +21,8 @@ absl::Status EvaluateClaims(const spec::Experiment& experiment,
 absl::Status CheckClaimsApply(const spec::Experiment& experiment,
                               const std::string& tier);
 
-// "claim <id>: <value> <op> <threshold> PASS|FAIL".
+// "claim <id>: <value> <op> <threshold> PASS|FAIL [<kind>]", then the
+// failure's reason in parentheses when there is one.
 std::string ClaimLine(const spec::ClaimVerdict& verdict);
 
 }  // namespace warmup

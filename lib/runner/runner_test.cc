@@ -38,7 +38,7 @@ TEST(RunSpecTest, Fig2SmokeWritesEveryOutputAndPassesItsClaims) {
   auto report = RunSpec(request);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->claims_pass);
-  EXPECT_EQ(report->result.claims_size(), 10);  // the smoke-tier claims
+  EXPECT_EQ(report->result.claims_size(), 16);  // the smoke-tier claims
   EXPECT_EQ(report->result.provenance().spec_sha256().size(), 64u);
   for (const char* f : {"result.textproto", "result.json", "fig2_river_valley.png",
                         "fig2_river_valley.pdf", "theory_warmup__gap.csv"}) {
@@ -105,7 +105,13 @@ TEST(ClaimsTest, FailingClaimAndUnknownMetric) {
   ASSERT_TRUE(EvaluateClaims(e, "smoke", &result).ok());
   ASSERT_EQ(result.claims_size(), 1);
   EXPECT_FALSE(result.claims(0).pass());
-  EXPECT_EQ(ClaimLine(result.claims(0)), "claim gap_small: 0.5 <= 0.001 FAIL");
+  EXPECT_EQ(ClaimLine(result.claims(0)), "claim gap_small: 0.5 <= 0.001 FAIL [scientific]");
+  // The kind travels from the spec to the verdict and its line.
+  c->set_kind(spec::Claim::SANITY);
+  result.clear_claims();
+  ASSERT_TRUE(EvaluateClaims(e, "smoke", &result).ok());
+  EXPECT_EQ(result.claims(0).kind(), "sanity");
+  EXPECT_EQ(ClaimLine(result.claims(0)), "claim gap_small: 0.5 <= 0.001 FAIL [sanity]");
   c->set_metric("run.nothing");
   const absl::Status st = EvaluateClaims(e, "smoke", &result);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);

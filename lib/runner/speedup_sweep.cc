@@ -17,6 +17,7 @@
 #include "lib/problems/speedup_instance.h"
 #include "lib/runner/result_util.h"
 #include "lib/schedule/schedule.h"
+#include "lib/spec/spec.h"
 #include "lib/theory/warmup.h"
 
 namespace warmup {
@@ -84,9 +85,9 @@ absl::Status CheckSweep(const spec::Experiment& e) {
       "sweep: needs a theory_warmup schedule among the schedules");
 }
 
-// GD on one seed (it is deterministic); SGD with the problem's noise on every
-// seed; SGD with the sweep's ABC noise when it is set. SGD selects on the
-// sweep's tuning seeds when it names them.
+// GD on one seed (it is deterministic), then the spec's SGD modes
+// (SweepNoiseModes) on every seed, selecting on the sweep's tuning seeds
+// when it names them.
 std::vector<SweepMode> Modes(const spec::Experiment& e) {
   std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
   if (seeds.empty()) seeds.push_back(0);
@@ -94,13 +95,8 @@ std::vector<SweepMode> Modes(const spec::Experiment& e) {
                               e.sweep().tuning_seeds().end());
   if (tuning.empty()) tuning = seeds;
   std::vector<SweepMode> modes = {{"gd", {}, {seeds.front()}, {seeds.front()}}};
-  const spec::Noise& n = e.problem().noise();
-  if (n.sigma() > 0 || n.a() > 0) {
-    modes.push_back({"sgd", {n.sigma(), n.a()}, seeds, tuning});
-  }
-  const spec::Noise& abc = e.sweep().abc_noise();
-  if (abc.sigma() > 0 || abc.a() > 0) {
-    modes.push_back({"sgd_abc", {abc.sigma(), abc.a()}, seeds, tuning});
+  for (const SweepNoiseMode& mode : SweepNoiseModes(e)) {
+    modes.push_back({mode.name, GradientNoiseOf(mode.noise), seeds, tuning});
   }
   return modes;
 }

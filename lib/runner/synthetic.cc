@@ -28,7 +28,7 @@ DescentOptions OptionsFor(const spec::Experiment& e, int64_t iterations,
   if (e.optimizer().divergence_factor() > 0) {
     o.divergence_factor = e.optimizer().divergence_factor();
   }
-  if (noisy) o.noise = {e.problem().noise().sigma(), e.problem().noise().a()};
+  if (noisy) o.noise = GradientNoiseOf(e.problem().noise());
   o.seed = seed;
   return o;
 }

@@ -7,38 +7,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/runner/result_util.h"
+#include "lib/schedule/schedule.h"
 
 namespace warmup {
 namespace {
 
-bool SetsInverseCurvature(const spec::Schedule& s) {
-  return s.has_constant() && s.constant().times_inverse_init_curvature() > 0;
-}
-
-spec::Schedule GridPoint(const spec::TunedBaseline& b, double rate,
-                         int64_t warmup_steps, int k) {
+spec::Schedule GridPoint(const spec::TunedBaseline& b, const FamilyParameters& f,
+                         int k) {
   spec::Schedule s = b.schedule();
   s.set_label(absl::StrCat(b.label(), "/grid", k));
-  if (s.has_constant()) {
-    if (SetsInverseCurvature(s)) {
-      s.mutable_constant()->set_times_inverse_init_curvature(rate);
-    } else {
-      s.mutable_constant()->set_lr(rate);
-    }
-  } else if (s.has_linear_warmup()) {
-    s.mutable_linear_warmup()->set_peak_lr(rate);
-    if (warmup_steps > 0) s.mutable_linear_warmup()->set_warmup_steps(warmup_steps);
-  } else if (s.has_exponential_warmup()) {
-    s.mutable_exponential_warmup()->set_peak_lr(rate);
-    if (warmup_steps > 0) {
-      s.mutable_exponential_warmup()->set_warmup_steps(warmup_steps);
-    }
-  }
+  SetFamilyParameters(f, &s);
   return s;
-}
-
-bool HasWarmupLength(const spec::Schedule& s) {
-  return s.has_linear_warmup() || s.has_exponential_warmup();
 }
 
 // Whether `value` is the smallest or largest of a grid with several values.
@@ -51,32 +30,30 @@ bool AtEdge(const google::protobuf::RepeatedField<T>& grid, T value) {
 
 std::string Num(double v) { return absl::StrFormat("%.6g", v); }
 
+// The rule: a point that did not diverge, has a finite score and, under
+// MONOTONE, never increased the gap.
+bool Eligible(const spec::TunedBaseline& b, const TuningTrial& t) {
+  return !t.diverged && std::isfinite(t.score) &&
+         (b.rule() != spec::TunedBaseline::MONOTONE || t.monotone);
+}
+
 }  // namespace
 
 std::vector<spec::Schedule> TuningGrid(const spec::TunedBaseline& b) {
   std::vector<spec::Schedule> grid;
   std::vector<int64_t> lengths(b.warmup_steps_grid().begin(),
                                b.warmup_steps_grid().end());
-  if (lengths.empty() || !HasWarmupLength(b.schedule())) lengths = {0};
+  if (lengths.empty() || !IsWarmupFamily(b.schedule())) lengths = {0};
+  std::vector<double> powers(b.power_grid().begin(), b.power_grid().end());
+  if (powers.empty() || !b.schedule().has_polynomial_warmup()) powers = {0.0};
   for (double rate : b.rate_grid()) {
     for (int64_t w : lengths) {
-      grid.push_back(GridPoint(b, rate, w, static_cast<int>(grid.size())));
+      for (double power : powers) {
+        grid.push_back(GridPoint(b, {rate, w, power}, static_cast<int>(grid.size())));
+      }
     }
   }
   return grid;
-}
-
-double GridRate(const spec::Schedule& s) {
-  if (s.has_linear_warmup()) return s.linear_warmup().peak_lr();
-  if (s.has_exponential_warmup()) return s.exponential_warmup().peak_lr();
-  return SetsInverseCurvature(s) ? s.constant().times_inverse_init_curvature()
-                                 : s.constant().lr();
-}
-
-int64_t GridWarmupSteps(const spec::Schedule& s) {
-  if (s.has_linear_warmup()) return s.linear_warmup().warmup_steps();
-  if (s.has_exponential_warmup()) return s.exponential_warmup().warmup_steps();
-  return 0;
 }
 
 TuningSelection SelectWinner(const spec::TunedBaseline& b,
@@ -86,9 +63,7 @@ TuningSelection SelectWinner(const spec::TunedBaseline& b,
   double best = std::numeric_limits<double>::infinity();
   for (size_t k = 0; k < trials.size() && k < grid.size(); ++k) {
     const TuningTrial& t = trials[k];
-    const bool eligible = !t.diverged && std::isfinite(t.score) &&
-                          (b.rule() != spec::TunedBaseline::MONOTONE || t.monotone);
-    if (!eligible) continue;
+    if (!Eligible(b, t)) continue;
     ++sel.eligible;
     if (t.score < best) {
       best = t.score;
@@ -96,13 +71,14 @@ TuningSelection SelectWinner(const spec::TunedBaseline& b,
     }
   }
   if (sel.winner >= 0) {
-    const spec::Schedule& w = grid[sel.winner];
+    const FamilyParameters w = FamilyParametersOf(grid[sel.winner]);
     // A warmup of length 1 is the family's own limit (no warmup: the peak
     // from the first steps); a winner there is at the end of the family,
     // not of an arbitrary grid, and is not flagged.
-    const bool length_at_edge = HasWarmupLength(w) && GridWarmupSteps(w) > 1 &&
-                                AtEdge(b.warmup_steps_grid(), GridWarmupSteps(w));
-    sel.at_grid_edge = AtEdge(b.rate_grid(), GridRate(w)) || length_at_edge;
+    const bool length_at_edge =
+        w.warmup_steps > 1 && AtEdge(b.warmup_steps_grid(), w.warmup_steps);
+    sel.at_grid_edge = AtEdge(b.rate_grid(), w.rate) || length_at_edge ||
+                       AtEdge(b.power_grid(), w.power);
   }
   return sel;
 }
@@ -127,17 +103,17 @@ void RecordTuning(const spec::TunedBaseline& b,
                   const TuningSelection& sel, spec::Result* result) {
   spec::Table* table = TableNamed(
       "tuning",
-      {"baseline", "rule", "objective", "rate", "warmup_steps", "score", "diverged",
-       "monotone", "eligible", "winner"},
+      {"baseline", "rule", "objective", "rate", "warmup_steps", "power", "score",
+       "diverged", "monotone", "eligible", "winner"},
       result);
   for (size_t k = 0; k < grid.size() && k < trials.size(); ++k) {
     const TuningTrial& t = trials[k];
-    const bool eligible = !t.diverged && std::isfinite(t.score) &&
-                          (b.rule() != spec::TunedBaseline::MONOTONE || t.monotone);
+    const bool eligible = Eligible(b, t);
+    const FamilyParameters f = FamilyParametersOf(grid[k]);
     auto* row = table->add_rows();
     for (const std::string& cell :
          {b.label(), spec::TunedBaseline::Rule_Name(b.rule()), b.objective(),
-          Num(GridRate(grid[k])), absl::StrCat(GridWarmupSteps(grid[k])),
+          Num(f.rate), absl::StrCat(f.warmup_steps), f.power > 0 ? Num(f.power) : "",
           Num(t.score), std::string(t.diverged ? "yes" : "no"),
           std::string(t.monotone ? "yes" : "no"), std::string(eligible ? "yes" : "no"),
           std::string(static_cast<int>(k) == sel.winner ? "yes" : "")}) {
@@ -149,10 +125,13 @@ void RecordTuning(const spec::TunedBaseline& b,
   AddScalar(b.label() + ".at_grid_edge", sel.at_grid_edge ? 1.0 : 0.0, result);
   AddScalar(b.label() + ".grid_points", static_cast<double>(grid.size()), result);
   AddScalar(b.label() + ".eligible_points", sel.eligible, result);
-  AddScalar(b.label() + ".tuned_rate", won ? GridRate(grid[sel.winner]) : nan, result);
+  const FamilyParameters w = won ? FamilyParametersOf(grid[sel.winner]) : FamilyParameters{};
+  AddScalar(b.label() + ".tuned_rate", won ? w.rate : nan, result);
   AddScalar(b.label() + ".tuned_warmup_steps",
-            won ? static_cast<double>(GridWarmupSteps(grid[sel.winner])) : nan,
-            result);
+            won ? static_cast<double>(w.warmup_steps) : nan, result);
+  if (!b.power_grid().empty()) {
+    AddScalar(b.label() + ".tuned_power", won ? w.power : nan, result);
+  }
 }
 
 }  // namespace warmup

@@ -25,21 +25,18 @@ struct TuningSelection {
   int eligible = 0;
 };
 
-// One schedule per grid point, in grid order (rates outer, lengths inner),
-// labelled "<label>/grid<k>". The spec is assumed validated
+// One schedule per grid point, in grid order (rates outer, then lengths,
+// then powers), labelled "<label>/grid<k>"; FamilyParametersOf
+// (lib/schedule) reads a point's values back. The spec is assumed validated
 // (ValidateTunedBaseline).
 std::vector<spec::Schedule> TuningGrid(const spec::TunedBaseline& baseline);
-
-// The grid point's rate and warmup length (0 for constants).
-double GridRate(const spec::Schedule& point);
-int64_t GridWarmupSteps(const spec::Schedule& point);
 
 // Applies the baseline's rule and objective to the trials (one per grid
 // point): eligible points are those that did not diverge, have a finite
 // score and, under MONOTONE, never increased the gap; the lowest score
 // wins, ties to the earlier point. The winner is at the grid's edge when its
 // rate or length is the smallest or largest of a dimension with more than
-// one value.
+// one value (a power grid counts as a dimension too).
 TuningSelection SelectWinner(const spec::TunedBaseline& baseline,
                              const std::vector<spec::Schedule>& grid,
                              const std::vector<TuningTrial>& trials);
@@ -52,7 +49,8 @@ absl::StatusOr<spec::Schedule> WinningSchedule(
 
 // Writes every grid point's outcome to the Result's "tuning" table and the
 // scalars <label>.at_grid_edge, .grid_points, .eligible_points, .tuned_rate
-// and .tuned_warmup_steps (the last two NaN when nothing was eligible).
+// and .tuned_warmup_steps, and .tuned_power when the baseline has a power
+// grid (the tuned values NaN when nothing was eligible).
 void RecordTuning(const spec::TunedBaseline& baseline,
                   const std::vector<spec::Schedule>& grid,
                   const std::vector<TuningTrial>& trials,

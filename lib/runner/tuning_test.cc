@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "google/protobuf/text_format.h"
 #include "lib/runner/claims.h"
+#include "lib/schedule/schedule.h"
 
 namespace warmup {
 namespace {
@@ -33,8 +34,8 @@ TEST(TuningGrid, RatesOuterLengthsInnerWithLabels) {
   const auto grid = TuningGrid(Linear(spec::TunedBaseline::ANY));
   ASSERT_EQ(grid.size(), 6u);
   EXPECT_EQ(grid[0].label(), "linear/grid0");
-  EXPECT_DOUBLE_EQ(GridRate(grid[3]), 1.0);
-  EXPECT_EQ(GridWarmupSteps(grid[3]), 100);
+  EXPECT_DOUBLE_EQ(FamilyParametersOf(grid[3]).rate, 1.0);
+  EXPECT_EQ(FamilyParametersOf(grid[3]).warmup_steps, 100);
   EXPECT_EQ(grid[3].linear_warmup().formula(), spec::LinearWarmup::FROM_ZERO);
 }
 
@@ -53,8 +54,8 @@ TEST(TuningGrid, ExponentialWarmupKeepsItsStartFraction) {
       &b));
   const auto grid = TuningGrid(b);
   ASSERT_EQ(grid.size(), 9u);
-  EXPECT_DOUBLE_EQ(GridRate(grid[5]), 1.0);
-  EXPECT_EQ(GridWarmupSteps(grid[5]), 1000);
+  EXPECT_DOUBLE_EQ(FamilyParametersOf(grid[5]).rate, 1.0);
+  EXPECT_EQ(FamilyParametersOf(grid[5]).warmup_steps, 1000);
   EXPECT_EQ(grid[5].exponential_warmup().start_fraction(), 0.001);
   std::vector<TuningTrial> trials(9, {100, false, true});
   trials[4].score = 10;  // rate 1, W 100: interior
@@ -63,6 +64,53 @@ TEST(TuningGrid, ExponentialWarmupKeepsItsStartFraction) {
   const TuningSelection sel = SelectWinner(b, grid, trials);
   EXPECT_EQ(sel.winner, 5);
   EXPECT_TRUE(sel.at_grid_edge);
+}
+
+// The polynomial family: rates outer, lengths, then powers inner; the power
+// is a tuned dimension, so a winner at the largest power is on the edge, and
+// .tuned_power is recorded.
+TEST(TuningGrid, PolynomialWarmupTunesItsPower) {
+  spec::TunedBaseline b;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(label: "poly"
+           schedule { polynomial_warmup { peak_lr: 1 warmup_steps: 5 power: 1 } }
+           rate_grid: [0.5, 1, 2]
+           warmup_steps_grid: [10, 100, 1000]
+           power_grid: [1, 2, 4]
+           rule: MONOTONE
+           objective: "steps_to_target")pb",
+      &b));
+  const auto grid = TuningGrid(b);
+  ASSERT_EQ(grid.size(), 27u);
+  const FamilyParameters middle = FamilyParametersOf(grid[13]);
+  EXPECT_EQ(middle.rate, 1.0);
+  EXPECT_EQ(middle.warmup_steps, 100);
+  EXPECT_EQ(middle.power, 2.0);
+  std::vector<TuningTrial> trials(27, {100, false, true});
+  trials[13].score = 10;  // interior in all three
+  EXPECT_FALSE(SelectWinner(b, grid, trials).at_grid_edge);
+  trials[14].score = 5;  // the same rate and length at power 4: the edge
+  const TuningSelection sel = SelectWinner(b, grid, trials);
+  EXPECT_EQ(sel.winner, 14);
+  EXPECT_TRUE(sel.at_grid_edge);
+  spec::Result r;
+  RecordTuning(b, grid, trials, sel, &r);
+  EXPECT_EQ(Scalar(r, "poly.tuned_power"), 4.0);
+  EXPECT_EQ(Scalar(r, "poly.at_grid_edge"), 1.0);
+}
+
+// The cosine ramp is tuned in peak and length like the linear one.
+TEST(TuningGrid, CosineWarmupTunesPeakAndLength) {
+  spec::TunedBaseline b = Linear(spec::TunedBaseline::ANY);
+  b.mutable_schedule()->mutable_cosine_warmup();  // replaces the linear kind
+  const auto grid = TuningGrid(b);
+  ASSERT_EQ(grid.size(), 6u);
+  ASSERT_TRUE(grid[3].has_cosine_warmup());
+  EXPECT_EQ(grid[3].cosine_warmup().peak_lr(), 1.0);
+  EXPECT_EQ(grid[3].cosine_warmup().warmup_steps(), 100);
+  spec::Result r;
+  RecordTuning(b, grid, std::vector<TuningTrial>(6, {1, false, true}), {0, false, 6}, &r);
+  EXPECT_TRUE(std::isnan(Scalar(r, "linear.tuned_power")));  // no power grid: no scalar
 }
 
 TEST(SelectWinner, MonotoneRuleSkipsSpikyRunsAndFlagsNoInteriorWinner) {
@@ -108,7 +156,7 @@ TEST(SelectWinner, LengthOneIsTheFamilysLimitNotAnEdge) {
   ASSERT_EQ(grid.size(), 9u);
   std::vector<TuningTrial> trials(9, {100, false, true});
   trials[3].score = 1;  // rate 1, W 1
-  ASSERT_EQ(GridWarmupSteps(grid[3]), 1);
+  ASSERT_EQ(FamilyParametersOf(grid[3]).warmup_steps, 1);
   TuningSelection sel = SelectWinner(b, grid, trials);
   EXPECT_EQ(sel.winner, 3);
   EXPECT_FALSE(sel.at_grid_edge);

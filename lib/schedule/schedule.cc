@@ -14,6 +14,7 @@ using spec::Constant;
 using spec::Cosine;
 using spec::ExponentialWarmup;
 using spec::LinearWarmup;
+using spec::PolynomialWarmup;
 using spec::Schedule;
 using spec::TheoryWarmup;
 
@@ -31,6 +32,28 @@ absl::Status Bad(const Schedule& spec, const std::string& what) {
       absl::StrFormat("schedule '%s': %s", spec.label(), what));
 }
 
+// The shape of a ramp family at progress x = t / W in [0, 1). At x = 0 each
+// is exact: start_fraction (the exponent is exactly 1), 0 and 0.
+std::function<double(double)> RampShape(const Schedule& spec) {
+  if (spec.has_exponential_warmup()) {
+    const double fraction = spec.exponential_warmup().start_fraction();
+    return [fraction](double x) { return std::pow(fraction, 1.0 - x); };
+  }
+  if (spec.has_cosine_warmup()) {
+    return [](double x) { return 0.5 * (1.0 - std::cos(kPi * x)); };
+  }
+  const double power = spec.polynomial_warmup().power();
+  return [power](double x) { return std::pow(x, power); };
+}
+
+// A warmup ramp's peak and length: peak > 0, length >= 1.
+absl::Status ValidateRamp(const Schedule& spec, const std::string& family,
+                          double peak_lr, int64_t warmup_steps) {
+  if (!(peak_lr > 0.0)) return Bad(spec, family + ".peak_lr must be > 0");
+  if (warmup_steps <= 0) return Bad(spec, family + ".warmup_steps must be > 0");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 double LinearWarmupSchedule::Rate(int64_t step, double) {
@@ -46,12 +69,9 @@ double LinearWarmupSchedule::Rate(int64_t step, double) {
   return CosineValue(peak, spec_.min_lr(), step - w, total_steps_ - w);
 }
 
-double ExponentialWarmupSchedule::Rate(int64_t step, double) {
-  const int64_t w = spec_.warmup_steps();
-  if (step >= w) return spec_.peak_lr();
-  // At t = 0 the exponent is exactly 1, so eta_0 = peak * start_fraction.
-  const double exponent = 1.0 - static_cast<double>(step) / static_cast<double>(w);
-  return spec_.peak_lr() * std::pow(spec_.start_fraction(), exponent);
+double RampWarmupSchedule::Rate(int64_t step, double) {
+  if (step >= warmup_steps_) return peak_;
+  return peak_ * shape_(static_cast<double>(step) / static_cast<double>(warmup_steps_));
 }
 
 double CosineSchedule::Rate(int64_t step, double) {
@@ -90,27 +110,28 @@ absl::Status ValidateSchedule(const Schedule& spec) {
     }
     case Schedule::kLinearWarmup: {
       const LinearWarmup& l = spec.linear_warmup();
-      if (!(l.peak_lr() > 0.0)) return Bad(spec, "linear_warmup.peak_lr must be > 0");
-      if (l.warmup_steps() <= 0) {
-        return Bad(spec, "linear_warmup.warmup_steps must be > 0");
-      }
       if (l.min_lr() < 0.0) return Bad(spec, "linear_warmup.min_lr must be >= 0");
-      return absl::OkStatus();
+      return ValidateRamp(spec, "linear_warmup", l.peak_lr(), l.warmup_steps());
     }
     case Schedule::kExponentialWarmup: {
       const ExponentialWarmup& x = spec.exponential_warmup();
-      if (!(x.peak_lr() > 0.0)) {
-        return Bad(spec, "exponential_warmup.peak_lr must be > 0");
-      }
-      if (x.warmup_steps() <= 0) {
-        return Bad(spec, "exponential_warmup.warmup_steps must be > 0");
-      }
       if (!(x.start_fraction() > 0.0 && x.start_fraction() <= 1.0)) {
         return Bad(spec, absl::StrFormat(
                              "exponential_warmup.start_fraction must be in (0, 1], got %g",
                              x.start_fraction()));
       }
-      return absl::OkStatus();
+      return ValidateRamp(spec, "exponential_warmup", x.peak_lr(), x.warmup_steps());
+    }
+    case Schedule::kCosineWarmup:
+      return ValidateRamp(spec, "cosine_warmup", spec.cosine_warmup().peak_lr(),
+                          spec.cosine_warmup().warmup_steps());
+    case Schedule::kPolynomialWarmup: {
+      const PolynomialWarmup& p = spec.polynomial_warmup();
+      if (!(p.power() > 0.0 && p.power() <= 1e3)) {
+        return Bad(spec, absl::StrFormat(
+                             "polynomial_warmup.power must be in (0, 1e3], got %g", p.power()));
+      }
+      return ValidateRamp(spec, "polynomial_warmup", p.peak_lr(), p.warmup_steps());
     }
     case Schedule::kCosine: {
       const Cosine& c = spec.cosine();
@@ -144,7 +165,65 @@ absl::Status ValidateSchedule(const Schedule& spec) {
   }
   return Bad(spec,
              "no kind: expected one of constant, linear_warmup, "
-             "exponential_warmup, cosine, theory_warmup");
+             "exponential_warmup, cosine_warmup, polynomial_warmup, cosine, "
+             "theory_warmup");
+}
+
+bool IsWarmupFamily(const Schedule& spec) {
+  return spec.has_linear_warmup() || spec.has_exponential_warmup() ||
+         spec.has_cosine_warmup() || spec.has_polynomial_warmup();
+}
+
+FamilyParameters FamilyParametersOf(const Schedule& spec) {
+  switch (spec.kind_case()) {
+    case Schedule::kConstant: {
+      const Constant& c = spec.constant();
+      return {c.times_inverse_init_curvature() > 0 ? c.times_inverse_init_curvature()
+                                                   : c.lr()};
+    }
+    case Schedule::kLinearWarmup:
+      return {spec.linear_warmup().peak_lr(), spec.linear_warmup().warmup_steps()};
+    case Schedule::kExponentialWarmup:
+      return {spec.exponential_warmup().peak_lr(),
+              spec.exponential_warmup().warmup_steps()};
+    case Schedule::kCosineWarmup:
+      return {spec.cosine_warmup().peak_lr(), spec.cosine_warmup().warmup_steps()};
+    case Schedule::kPolynomialWarmup: {
+      const PolynomialWarmup& p = spec.polynomial_warmup();
+      return {p.peak_lr(), p.warmup_steps(), p.power()};
+    }
+    default:
+      return {};
+  }
+}
+
+void SetFamilyParameters(const FamilyParameters& f, Schedule* spec) {
+  // Every warmup family names its peak and length peak_lr and warmup_steps.
+  auto set_ramp = [&](auto* ramp) {
+    ramp->set_peak_lr(f.rate);
+    if (f.warmup_steps > 0) ramp->set_warmup_steps(f.warmup_steps);
+  };
+  switch (spec->kind_case()) {
+    case Schedule::kConstant: {
+      Constant* c = spec->mutable_constant();
+      if (c->times_inverse_init_curvature() > 0) {
+        c->set_times_inverse_init_curvature(f.rate);
+      } else {
+        c->set_lr(f.rate);
+      }
+      return;
+    }
+    case Schedule::kLinearWarmup: return set_ramp(spec->mutable_linear_warmup());
+    case Schedule::kExponentialWarmup:
+      return set_ramp(spec->mutable_exponential_warmup());
+    case Schedule::kCosineWarmup: return set_ramp(spec->mutable_cosine_warmup());
+    case Schedule::kPolynomialWarmup:
+      set_ramp(spec->mutable_polynomial_warmup());
+      if (f.power > 0) spec->mutable_polynomial_warmup()->set_power(f.power);
+      return;
+    default:
+      return;
+  }
 }
 
 absl::StatusOr<std::unique_ptr<LearningRateSchedule>> MakeSchedule(
@@ -169,8 +248,12 @@ absl::StatusOr<std::unique_ptr<LearningRateSchedule>> MakeSchedule(
           std::make_unique<LinearWarmupSchedule>(spec.linear_warmup(),
                                                  total_steps));
     case Schedule::kExponentialWarmup:
-      return std::unique_ptr<LearningRateSchedule>(
-          std::make_unique<ExponentialWarmupSchedule>(spec.exponential_warmup()));
+    case Schedule::kCosineWarmup:
+    case Schedule::kPolynomialWarmup: {
+      const FamilyParameters ramp = FamilyParametersOf(spec);
+      return std::unique_ptr<LearningRateSchedule>(std::make_unique<RampWarmupSchedule>(
+          ramp.rate, ramp.warmup_steps, RampShape(spec)));
+    }
     case Schedule::kCosine: {
       const Cosine& c = spec.cosine();
       return std::unique_ptr<LearningRateSchedule>(

@@ -2,7 +2,9 @@
 #define WARMUP_LIB_SCHEDULE_SCHEDULE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,16 +49,20 @@ class LinearWarmupSchedule : public LearningRateSchedule {
   int64_t total_steps_;
 };
 
-// Exponential warmup: peak * start_fraction^(1 - t / W) for t < W, then
-// peak (experiment.proto, ExponentialWarmup).
-class ExponentialWarmupSchedule : public LearningRateSchedule {
+// A warmup ramp to `peak` over W steps, then hold: peak * shape(t / W) for
+// t < W, peak for t >= W. The exponential, cosine and polynomial warmups
+// (experiment.proto) are ramps with shapes start_fraction^(1 - x),
+// (1 - cos(pi x)) / 2 and x^power.
+class RampWarmupSchedule : public LearningRateSchedule {
  public:
-  explicit ExponentialWarmupSchedule(const spec::ExponentialWarmup& spec)
-      : spec_(spec) {}
+  RampWarmupSchedule(double peak, int64_t warmup_steps, std::function<double(double)> shape)
+      : peak_(peak), warmup_steps_(warmup_steps), shape_(std::move(shape)) {}
   double Rate(int64_t step, double loss) override;
 
  private:
-  spec::ExponentialWarmup spec_;
+  double peak_;
+  int64_t warmup_steps_;
+  std::function<double(double)> shape_;
 };
 
 // eta_t = min + (peak - min)(1 + cos(pi t / T)) / 2.
@@ -95,6 +101,28 @@ class TheoryWarmupSchedule : public LearningRateSchedule {
   double smoothed_ = 0.0;
   bool has_smoothed_ = false;
 };
+
+// The parameters a tuned baseline sets on a schedule family
+// (experiment.proto, TunedBaseline): the rate (a constant's lr, or its
+// multiple of 1 / ||H(w_0)|| when the family sets that; a warmup's peak),
+// the warmup length and the polynomial power. 0 where the family has no
+// such parameter.
+struct FamilyParameters {
+  double rate = 0.0;
+  int64_t warmup_steps = 0;
+  double power = 0.0;
+};
+
+// Whether the schedule is a warmup family (it has a peak and a length).
+bool IsWarmupFamily(const spec::Schedule& spec);
+
+// The family parameters of a schedule (constant or warmup family).
+FamilyParameters FamilyParametersOf(const spec::Schedule& spec);
+
+// Sets the family parameters on `spec`; a warmup_steps or power of 0 keeps
+// the schedule's own value, as does a parameter the family does not have.
+void SetFamilyParameters(const FamilyParameters& parameters,
+                         spec::Schedule* spec);
 
 // Checks a Schedule spec; the error names the schedule's label and field.
 absl::Status ValidateSchedule(const spec::Schedule& spec);

@@ -112,6 +112,91 @@ TEST(ExponentialWarmupTest, ValidationNamesTheField) {
             std::string::npos);
 }
 
+// eta_t = peak (1 - cos(pi t / W)) / 2 for t < W, then peak: eta_0 = 0
+// exactly, half the peak at W / 2, symmetric about it, the peak from W on.
+TEST(CosineWarmupTest, MatchesTheFormula) {
+  spec::Schedule s = Parse("cw");
+  s.mutable_cosine_warmup()->set_peak_lr(0.8);
+  s.mutable_cosine_warmup()->set_warmup_steps(100);
+  auto sch = Make(s);
+  EXPECT_EQ(sch->Rate(0, 3.0), 0.0);
+  EXPECT_NEAR(sch->Rate(50, 0), 0.4, 1e-15);
+  for (int64_t t = 1; t < 100; ++t) {
+    const double expected = 0.8 * std::pow(std::sin(M_PI * t / 200.0), 2);  // half-angle form
+    EXPECT_NEAR(sch->Rate(t, 0), expected, 1e-14) << t;
+    EXPECT_NEAR(sch->Rate(t, 0) + sch->Rate(100 - t, 0), 0.8, 1e-14) << t;
+    EXPECT_GT(sch->Rate(t, 0), sch->Rate(t - 1, 0)) << t;
+  }
+  EXPECT_EQ(sch->Rate(100, 0), 0.8);
+  EXPECT_EQ(sch->Rate(4000, 0), 0.8);
+}
+
+// eta_t = peak (t / W)^p for t < W, then peak; p = 1 is the linear warmup
+// FROM_ZERO.
+TEST(PolynomialWarmupTest, MatchesTheFormulaAndLinearAtPowerOne) {
+  spec::Schedule s = Parse("poly");
+  auto* p = s.mutable_polynomial_warmup();
+  p->set_peak_lr(2.0);
+  p->set_warmup_steps(40);
+  p->set_power(3.0);
+  auto sch = Make(s);
+  EXPECT_EQ(sch->Rate(0, 1.0), 0.0);
+  EXPECT_NEAR(sch->Rate(20, 0), 2.0 / 8.0, 1e-15);
+  EXPECT_NEAR(sch->Rate(10, 0), 2.0 / 64.0, 1e-15);
+  EXPECT_EQ(sch->Rate(40, 0), 2.0);
+  EXPECT_EQ(sch->Rate(41, 0), 2.0);
+
+  p->set_power(1.0);
+  spec::Schedule lin = Parse("lin");
+  lin.mutable_linear_warmup()->set_peak_lr(2.0);
+  lin.mutable_linear_warmup()->set_warmup_steps(40);
+  auto poly1 = Make(s), linear = Make(lin);
+  for (int64_t t = 0; t <= 60; ++t) {
+    EXPECT_DOUBLE_EQ(poly1->Rate(t, 0), linear->Rate(t, 0)) << t;
+  }
+}
+
+TEST(PolynomialWarmupTest, ValidationNamesTheField) {
+  spec::Schedule s = Parse("poly");
+  auto* p = s.mutable_polynomial_warmup();
+  p->set_peak_lr(1.0);
+  p->set_warmup_steps(10);
+  EXPECT_NE(ValidateSchedule(s).message().find("polynomial_warmup.power"),
+            std::string::npos);  // 0 is outside (0, 1e3]
+  p->set_power(2.0);
+  EXPECT_TRUE(ValidateSchedule(s).ok());
+  p->set_peak_lr(0.0);
+  EXPECT_NE(ValidateSchedule(s).message().find("polynomial_warmup.peak_lr"),
+            std::string::npos);
+  spec::Schedule c = Parse("cw");
+  c.mutable_cosine_warmup()->set_peak_lr(1.0);
+  EXPECT_NE(ValidateSchedule(c).message().find("cosine_warmup.warmup_steps"),
+            std::string::npos);
+}
+
+// A tuned baseline sets and reads back the same parameters on every family.
+TEST(FamilyParametersTest, SetThenReadEveryFamily) {
+  std::vector<spec::Schedule> families(5, Parse("f"));
+  families[0].mutable_constant()->set_times_inverse_init_curvature(1.0);
+  families[1].mutable_linear_warmup()->set_warmup_steps(5);
+  families[2].mutable_exponential_warmup()->set_start_fraction(0.01);
+  families[3].mutable_cosine_warmup();
+  families[4].mutable_polynomial_warmup()->set_power(1.0);
+  for (spec::Schedule& s : families) {
+    SetFamilyParameters({0.25, 700, 3.0}, &s);
+    const FamilyParameters f = FamilyParametersOf(s);
+    EXPECT_EQ(f.rate, 0.25) << s.DebugString();
+    EXPECT_EQ(f.warmup_steps, s.has_constant() ? 0 : 700) << s.DebugString();
+    EXPECT_EQ(f.power, s.has_polynomial_warmup() ? 3.0 : 0.0) << s.DebugString();
+    EXPECT_EQ(IsWarmupFamily(s), !s.has_constant());
+  }
+  EXPECT_EQ(families[0].constant().lr(), 0.0);  // the multiple of 1 / ||H|| is set
+  EXPECT_EQ(families[2].exponential_warmup().start_fraction(), 0.01);  // kept
+  SetFamilyParameters({0.5, 0, 0.0}, &families[4]);  // 0: keep length and power
+  EXPECT_EQ(FamilyParametersOf(families[4]).warmup_steps, 700);
+  EXPECT_EQ(FamilyParametersOf(families[4]).power, 3.0);
+}
+
 TEST(CosineTest, EndpointsAndMiddle) {
   spec::Schedule s = Parse("cos");
   s.mutable_cosine()->set_peak_lr(2.0);

@@ -18,6 +18,17 @@ inline const char* ClaimOpSymbol(spec::Claim::Op op) {
   }
 }
 
+// The claim's kind as written on claim lines and in the report:
+// "scientific", "regression" or "sanity" ("?" for an unknown value).
+inline const char* ClaimKindName(spec::Claim::Kind kind) {
+  switch (kind) {
+    case spec::Claim::SCIENTIFIC: return "scientific";
+    case spec::Claim::REGRESSION: return "regression";
+    case spec::Claim::SANITY: return "sanity";
+    default: return "?";
+  }
+}
+
 }  // namespace warmup
 
 #endif  // WARMUP_LIB_SPEC_CLAIM_OP_H_

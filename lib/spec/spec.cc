@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -92,10 +93,11 @@ absl::Status ValidateTunedBaseline(const spec::TunedBaseline& b, bool network,
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
   };
   if (!IsName(b.label())) return bad("label: expected a [a-z0-9_]+ identifier");
-  const bool warmup_family =
-      b.schedule().has_linear_warmup() || b.schedule().has_exponential_warmup();
+  const bool warmup_family = IsWarmupFamily(b.schedule());
   if (!b.schedule().has_constant() && !warmup_family) {
-    return bad("schedule: expected a constant, linear_warmup or exponential_warmup family");
+    return bad(
+        "schedule: expected a constant, linear_warmup, exponential_warmup, cosine_warmup or "
+        "polynomial_warmup family");
   }
   if (b.rate_grid().empty()) return bad("rate_grid: must list at least one rate");
   if (absl::Status st = CheckGrid(b.rate_grid(), where + ".rate_grid"); !st.ok()) {
@@ -107,6 +109,12 @@ absl::Status ValidateTunedBaseline(const spec::TunedBaseline& b, bool network,
   }
   if (!b.warmup_steps_grid().empty() && !warmup_family) {
     return bad("warmup_steps_grid: only a warmup family has a length");
+  }
+  if (absl::Status st = CheckGrid(b.power_grid(), where + ".power_grid"); !st.ok()) {
+    return st;
+  }
+  if (!b.power_grid().empty() && !b.schedule().has_polynomial_warmup()) {
+    return bad("power_grid: only the polynomial_warmup family has a power");
   }
   if (b.rule() == spec::TunedBaseline::RULE_UNSPECIFIED) {
     return bad("rule: expected MONOTONE or ANY");
@@ -128,23 +136,10 @@ absl::Status ValidateTunedBaseline(const spec::TunedBaseline& b, bool network,
   // The family is checked with the grid's first values filled in.
   spec::Schedule probe = b.schedule();
   probe.set_label(b.label());
-  if (probe.has_constant()) {
-    if (probe.constant().times_inverse_init_curvature() > 0) {
-      probe.mutable_constant()->set_times_inverse_init_curvature(b.rate_grid(0));
-    } else {
-      probe.mutable_constant()->set_lr(b.rate_grid(0));
-    }
-  } else if (probe.has_linear_warmup()) {
-    probe.mutable_linear_warmup()->set_peak_lr(b.rate_grid(0));
-    if (!b.warmup_steps_grid().empty()) {
-      probe.mutable_linear_warmup()->set_warmup_steps(b.warmup_steps_grid(0));
-    }
-  } else {
-    probe.mutable_exponential_warmup()->set_peak_lr(b.rate_grid(0));
-    if (!b.warmup_steps_grid().empty()) {
-      probe.mutable_exponential_warmup()->set_warmup_steps(b.warmup_steps_grid(0));
-    }
-  }
+  SetFamilyParameters({b.rate_grid(0),
+                       b.warmup_steps_grid().empty() ? 0 : b.warmup_steps_grid(0),
+                       b.power_grid().empty() ? 0.0 : b.power_grid(0)},
+                      &probe);
   return ValidateSchedule(probe);
 }
 
@@ -331,6 +326,30 @@ absl::Status ValidateFigure(const spec::Experiment& e, const std::set<std::strin
   return absl::OkStatus();
 }
 
+}  // namespace
+
+std::vector<SweepNoiseMode> SweepNoiseModes(const spec::Experiment& e) {
+  std::vector<SweepNoiseMode> modes;
+  for (const auto& [name, noise] : {std::pair{"sgd", e.problem().noise()},
+                                    std::pair{"sgd_abc", e.sweep().abc_noise()}}) {
+    if (!(noise.sigma() > 0 || noise.a() > 0)) continue;
+    std::vector<int> kinds(e.sweep().noise_kinds().begin(), e.sweep().noise_kinds().end());
+    if (kinds.empty()) kinds.push_back(noise.kind());
+    for (int kind : kinds) {
+      SweepNoiseMode mode{name, noise};
+      mode.noise.set_kind(static_cast<spec::Noise::Kind>(kind));
+      if (mode.noise.kind() != spec::Noise::GAUSSIAN) {
+        absl::StrAppend(&mode.name, "_",
+                        absl::AsciiStrToLower(spec::Noise::Kind_Name(mode.noise.kind())));
+      }
+      modes.push_back(std::move(mode));
+    }
+  }
+  return modes;
+}
+
+namespace {
+
 // The run a claim's scalar belongs to: "<run>[/seed<k>].<quantity>".
 std::string RunOfScalar(const std::string& scalar) {
   const std::string run = scalar.substr(0, scalar.find('.'));
@@ -338,10 +357,14 @@ std::string RunOfScalar(const std::string& scalar) {
 }
 
 // Claims: distinct ids, an operator, a rationale, and scalars of existing
-// runs (a sweep's scalars belong to "gd", "sgd" and "sgd_abc"; "problem." scalars are
-// the synthetic problem's constants).
-absl::Status ValidateClaims(const spec::Experiment& e, const std::set<std::string>& labels) {
+// runs (a sweep's scalars belong to "gd" and its SGD modes; "problem."
+// scalars are the synthetic problem's constants).
+absl::Status ValidateClaims(const spec::Experiment& e, std::set<std::string> labels) {
   const bool sweep = e.sweep().horizons_size() > 0;
+  if (sweep) {
+    labels = {"gd"};
+    for (const SweepNoiseMode& mode : SweepNoiseModes(e)) labels.insert(mode.name);
+  }
   std::set<std::string> ids;
   for (const spec::Claim& c : e.claims()) {
     if (!IsName(c.id())) {
@@ -366,15 +389,15 @@ absl::Status ValidateClaims(const spec::Experiment& e, const std::set<std::strin
       if (scalar.empty()) continue;
       const std::string run = RunOfScalar(scalar);
       // "problem.<constant>": the synthetic problems' constants (docs/specs.md).
-      const bool known =
-          run == "problem" ||
-          (sweep ? (run == "gd" || run == "sgd" || run == "sgd_abc") : labels.count(run) > 0);
+      const bool known = run == "problem" || labels.count(run) > 0;
       if (!known || scalar.find('.') == std::string::npos) {
         return Bad(absl::StrFormat(
             "claims '%s'.%s: '%s' names no run of this spec; expected <run>.<quantity> "
-            "with <run> one of %s",
-            c.id(), field, scalar,
-            sweep ? std::string("gd, sgd, sgd_abc") : absl::StrJoin(labels, ", ")));
+            "with <run> one of %s%s",
+            c.id(), field, scalar, absl::StrJoin(labels, ", "),
+            sweep ? " (a sweep runs gd; sgd when problem.noise.sigma or .a > 0 and sgd_abc "
+                    "when sweep.abc_noise.sigma or .a > 0, each once per sweep.noise_kinds)"
+                  : ""));
       }
     }
   }

@@ -2,6 +2,7 @@
 #define WARMUP_LIB_SPEC_SPEC_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/experiment.pb.h"
@@ -35,6 +36,19 @@ absl::StatusOr<spec::Experiment> ApplyTier(const spec::Experiment& base,
 // steps_to_target also needs `has_target` (stop.target_gap > 0).
 absl::Status ValidateTunedBaseline(const spec::TunedBaseline& baseline,
                                    bool network, bool has_target);
+
+// One SGD mode of a speed-up sweep: its name and its noise.
+struct SweepNoiseMode {
+  std::string name;
+  spec::Noise noise;
+};
+
+// The SGD modes of a speed-up sweep (proto Sweep): "sgd" under the problem's
+// noise and "sgd_abc" under sweep.abc_noise, each when that noise is on,
+// once per law of sweep.noise_kinds (empty: the noise's own law). A
+// Gaussian mode keeps the name; another law appends its lower-case name
+// ("sgd_uniform_ball"). The sweep runs GD ("gd") as well.
+std::vector<SweepNoiseMode> SweepNoiseModes(const spec::Experiment& experiment);
 
 // Checks a spec after tier overrides: every numeric field finite and in its
 // documented range (proto/range.proto), then the rules between fields (runs,

@@ -1,5 +1,6 @@
 #include "lib/spec/spec.h"
 
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
 namespace warmup {
@@ -115,6 +116,56 @@ TEST(LoadTest, ProjectSpecsValidateAtEveryTier) {
       EXPECT_TRUE(tiered.ok()) << path << " " << tier << ": " << tiered.status();
     }
   }
+}
+
+// A sweep's SGD modes: one per noise that is on and per law, Gaussian keeping
+// the mode's name; a claim on a mode that does not run says which noise
+// field turns it on.
+TEST(SweepNoiseModesTest, OneModePerNoiseAndLaw) {
+  spec::Experiment e;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(problem { noise { sigma: 0.1 } }
+           sweep { abc_noise { sigma: 0.1 a: 10 } noise_kinds: [GAUSSIAN, UNIFORM_BALL] })pb",
+      &e));
+  auto names = [&] {
+    std::vector<std::string> out;
+    for (const SweepNoiseMode& m : SweepNoiseModes(e)) out.push_back(m.name);
+    return out;
+  };
+  EXPECT_EQ(names(), (std::vector<std::string>{"sgd", "sgd_uniform_ball", "sgd_abc",
+                                               "sgd_abc_uniform_ball"}));
+  EXPECT_EQ(SweepNoiseModes(e)[1].noise.kind(), spec::Noise::UNIFORM_BALL);
+  EXPECT_EQ(SweepNoiseModes(e)[3].noise.a(), 10.0);
+  e.mutable_sweep()->clear_noise_kinds();  // each noise's own law
+  e.mutable_problem()->mutable_noise()->set_kind(spec::Noise::UNIFORM_BALL);
+  EXPECT_EQ(names(), (std::vector<std::string>{"sgd_uniform_ball", "sgd_abc"}));
+  e.mutable_problem()->clear_noise();
+  EXPECT_EQ(names(), (std::vector<std::string>{"sgd_abc"}));
+}
+
+// Only the polynomial family has a power grid, ascending and positive.
+TEST(ValidateTunedBaselineTest, PowerGrid) {
+  spec::TunedBaseline b;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(label: "poly"
+           schedule { polynomial_warmup { peak_lr: 1 warmup_steps: 10 } }
+           rate_grid: [0.5, 1]
+           warmup_steps_grid: [10, 100]
+           power_grid: [1, 2, 4]
+           rule: MONOTONE
+           objective: "steps_to_target")pb",
+      &b));
+  EXPECT_TRUE(ValidateTunedBaseline(b, false, true).ok());
+  b.set_power_grid(1, 0.5);
+  EXPECT_NE(ValidateTunedBaseline(b, false, true).message().find("power_grid"),
+            std::string::npos);
+  b.clear_power_grid();  // the family's own power is 0: invalid
+  EXPECT_NE(ValidateTunedBaseline(b, false, true).message().find("polynomial_warmup.power"),
+            std::string::npos);
+  b.add_power_grid(2);
+  b.mutable_schedule()->mutable_cosine_warmup();
+  EXPECT_NE(ValidateTunedBaseline(b, false, true).message().find("only the polynomial_warmup"),
+            std::string::npos);
 }
 
 }  // namespace
