@@ -73,7 +73,8 @@ TEST(ReportTest, MarkdownNamesTheClaimKind) {
   Fixture f;
   f.experiment.mutable_claims(0)->set_kind(spec::Claim::REGRESSION);
   const std::string md =
-      ReportMarkdown({"smoke", "cmd", "abc", "now", 1.0}, {f.entry}, ClaimCommands({f.experiment}));
+      ReportMarkdown({"smoke", "cmd", "abc", "now", 1.0, ""}, {f.entry},
+                     ClaimCommands({f.experiment}));
   EXPECT_NE(md.find("| fast | regression | 12 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| toy | fast | regression | `a.steps <= 10` |"), std::string::npos) << md;
 }
