@@ -491,7 +491,8 @@ std::string FalseAlarmStatement(const ReproduceSummary& s) {
       "two-sample tests (one per per-seed quantity, over this tier's stored references), each "
       "a DRIFT at p < %.0f%% / %d = %.2g, so the chance of any false DRIFT in the tier is at "
       "most %.0f%% (Bonferroni, under a normal model on each quantity's stated scale); the "
-      "first loss, gradient norm and curvature measurement of each seed within 1e-4 relative.",
+      "first loss, gradient norm and curvature measurements of each seed within the relative "
+      "tolerances each reference states.",
       s.reference_tests, 100 * kFamilyFalseAlarm, s.reference_tests, s.alpha_per_test,
       100 * kFamilyFalseAlarm);
 }
