@@ -260,6 +260,14 @@ absl::Status ValidateRunShape(const spec::Experiment& e) {
   if (e.schedules().empty() && !sweep) {
     return Bad("schedules: at least one schedule is required");
   }
+  if (e.profile().transient_fraction() > 0 &&
+      e.profile().transient_rule() != spec::Profile::LOSS_FRACTION) {
+    return Bad(absl::StrFormat(
+        "profile.transient_fraction: %g is set, but it applies only with transient_rule: "
+        "LOSS_FRACTION (got %s)",
+        e.profile().transient_fraction(),
+        spec::Profile::TransientRule_Name(e.profile().transient_rule())));
+  }
   for (int64_t seed : e.sweep().tuning_seeds()) {
     if (std::find(e.seeds().begin(), e.seeds().end(), seed) != e.seeds().end()) {
       return Bad(absl::StrFormat(

@@ -92,6 +92,14 @@ TEST(ValidateTest, RejectsBadSpecs) {
             std::string::npos);
   e.mutable_sweep()->set_tuning_seeds(0, 7);
   EXPECT_TRUE(ValidateExperiment(e).ok());
+  e = *base;
+  e.mutable_profile()->set_transient_fraction(0.9);  // the default rule is COLLAPSE_END
+  EXPECT_NE(ValidateExperiment(e).message().find(
+                "profile.transient_fraction: 0.9 is set, but it applies only with "
+                "transient_rule: LOSS_FRACTION (got TRANSIENT_RULE_UNSPECIFIED)"),
+            std::string::npos);
+  e.mutable_profile()->set_transient_rule(spec::Profile::LOSS_FRACTION);
+  EXPECT_TRUE(ValidateExperiment(e).ok());
 }
 
 TEST(LoadTest, MissingFileIsNotFound) {

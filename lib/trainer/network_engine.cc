@@ -206,6 +206,10 @@ std::map<std::string, double> FitScalars(const EnvelopeFit& f) {
       {"transient_fraction_alt", f.transient_fraction_alt},
       {"rho_transient_alt", f.rho_transient_alt_identified ? f.rho_transient_alt : kNaN},
       {"rho_transient_alt_identified", f.rho_transient_alt_identified ? 1.0 : 0.0},
+      {"split_gap", f.split_gap},
+      {"slope_upper", f.slope_upper},
+      {"slope_lower", f.slope_lower},
+      {"slope_difference_z", f.slope_difference_z},
   };
   for (const FixedRhoEnvelope& e : f.fixed) {
     const std::string key = absl::StrReplaceAll(absl::StrFormat("env_rho%g", e.rho), {{".", ""}});
@@ -220,6 +224,19 @@ EnvelopeOptions FitOptions(const spec::Profile& p) {
   EnvelopeOptions o;
   if (p.envelope_quantile() > 0) o.quantile = p.envelope_quantile();
   if (p.transient_fraction() > 0) o.transient_fraction = p.transient_fraction();
+  switch (p.transient_rule()) {
+    case spec::Profile::LOSS_FRACTION:
+      o.transient_rule = TransientRule::kLossFraction;
+      break;
+    case spec::Profile::SHARPENING_PEAK:
+      o.transient_rule = TransientRule::kSharpeningPeak;
+      break;
+    case spec::Profile::COLLAPSE_END:
+      o.transient_rule = TransientRule::kCollapseEnd;
+      break;
+    default:  // unspecified: the fit's default
+      break;
+  }
   return o;
 }
 
@@ -228,7 +245,8 @@ spec::Table* FittedConstantsTable(spec::Result* result) {
   table->set_name("fitted_constants");
   for (const char* c : {"run", "model", "seeds", "steps", "points (fitted/all)", "gap_decades",
                         "rho", "rho_90ci (runs)", "k0", "krho", "coverage", "rho (f*_alt)", "rho (later cut)",
-                        "rho=1: K0, Krho (coverage)", "spearman", "chance_99"}) {
+                        "slopes above, below median gap (z)", "rho=1: K0, Krho (coverage)",
+                        "spearman", "chance_99"}) {
     table->add_columns(c);
   }
   return table;
@@ -238,6 +256,9 @@ void AddTableRow(const spec::Experiment& e, const std::string& label, size_t see
                  const EnvelopeFit& f, spec::Table* table) {
   const FixedRhoEnvelope& one = f.fixed[1];
   const bool id = f.rho_identified;
+  const std::string later_cut = std::isnan(f.transient_fraction_alt)
+                                    ? "last transient point fitted"
+                                    : absl::StrFormat("cut %.3g", f.transient_fraction_alt);
   auto* row = table->add_rows();
   for (const std::string& cell :
        {label, e.problem().network().model(), absl::StrCat(seeds), absl::StrCat(e.iterations()),
@@ -248,9 +269,9 @@ void AddTableRow(const spec::Experiment& e, const std::string& label, size_t see
         f.rho_f_star_alt_identified ? absl::StrFormat("%.3g (f*=%.3g)", f.rho_f_star_alt,
                                                       f.f_star_alt)
                                     : absl::StrFormat("not identified (f*=%.3g)", f.f_star_alt),
-         f.rho_transient_alt_identified
-             ? absl::StrFormat("%.3g (cut %.3g)", f.rho_transient_alt, f.transient_fraction_alt)
-             : absl::StrFormat("not identified (cut %.3g)", f.transient_fraction_alt),
+        absl::StrCat(f.rho_transient_alt_identified ? Num(f.rho_transient_alt) : "not identified",
+                     " (", later_cut, ")"),
+        absl::StrFormat("%.2f, %.2f (%.1f)", f.slope_upper, f.slope_lower, f.slope_difference_z),
         absl::StrFormat("%.3g, %.3g (%.2f)", one.k0, one.krho, one.coverage), Num(f.spearman),
         Num(f.spearman_chance99)}) {
     row->add_cells(cell);
