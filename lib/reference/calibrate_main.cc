@@ -1,0 +1,50 @@
+// Prints how well the two-sample test's model fits each stored seeded
+// reference (lib/reference/calibration.h), and exits 1 when the share of
+// resampled p-values below 1% exceeds a stated bound in any of them.
+//   calibrate [--splits=N] [--max_share_below_1pc=S] FILE.json ...
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "lib/io/output_batch.h"
+#include "lib/reference/calibration.h"
+#include "lib/reference/reference.h"
+
+ABSL_FLAG(int, splits, 2000, "random splits per quantity");
+ABSL_FLAG(double, max_share_below_1pc, 0.02,
+          "largest share of p-values below 1% accepted (twice the model's 1%)");
+
+int main(int argc, char** argv) {
+  std::vector<char*> files = absl::ParseCommandLine(argc, argv);
+  const double bound = absl::GetFlag(FLAGS_max_share_below_1pc);
+  int failures = 0, seeded = 0;
+  std::printf("| reference | quantities | splits each | p < 5%% | p < 1%% | p < 0.1%% | most p < 1%% |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+  for (size_t i = 1; i < files.size(); ++i) {
+    std::string json;
+    if (!warmup::ReadFile(files[i], &json).ok()) {
+      std::fprintf(stderr, "error: cannot read %s\n", files[i]);
+      return 2;
+    }
+    absl::StatusOr<warmup::Reference> ref = warmup::ParseReference(json, files[i]);
+    if (!ref.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(ref.status().message()).c_str());
+      return 2;
+    }
+    if (!ref->seeded_networks || ref->samples.empty()) continue;
+    ++seeded;
+    const warmup::Calibration c = warmup::Calibrate(*ref, absl::GetFlag(FLAGS_splits), 1);
+    std::printf("| %s.%s | %d | %d | %.3f | %.4f | %.4f | %s (%.3f) |\n", ref->experiment.c_str(),
+                ref->tier.c_str(), c.quantities, c.splits, c.below_5pc, c.below_1pc,
+                c.below_01pc, c.worst_quantity.c_str(), c.worst_below_1pc);
+    if (c.below_1pc > bound) {
+      std::printf("FAIL %s.%s: %.4f of p-values below 1%% (bound %.3f)\n",
+                  ref->experiment.c_str(), ref->tier.c_str(), c.below_1pc, bound);
+      ++failures;
+    }
+  }
+  std::printf("%d seeded references calibrated, %d over the bound\n", seeded, failures);
+  return failures > 0 ? 1 : 0;
+}
