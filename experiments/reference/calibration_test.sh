@@ -1,0 +1,3 @@
+#!/bin/sh
+# Calibrates every stored seeded reference (lib/reference/calibration.h).
+exec "$1" experiments/reference/*.json
