@@ -30,6 +30,10 @@ constexpr char kPooled[] =
     "fixed-rho envelopes): its inputs, each seed's loss and smoothness, are compared; its "
     "claims still run";
 constexpr char kDisplay[] = "display smoothing of a compared curve";
+constexpr char kDensity[] =
+    "eigenvalue density at one measured step (a curve over eigenvalues, drawn): the trace and "
+    "the curvature at the same steps are compared";
+constexpr char kInterval[] = "interval of a compared estimate (the trace's 95% bounds)";
 constexpr char kPooledSeries[] = "curve of the pooled fit: its inputs are compared";
 
 bool IndexAxis(const std::string& x_name) { return x_name == "step" || x_name == "horizon"; }
@@ -130,8 +134,12 @@ void ReadSeries(const spec::Result& r, const std::vector<std::string>& included,
       continue;
     }
     const std::string quantity = absl::StrCat(run, "/", s.metric(), "@", s.x_name());
-    if (s.metric() == "lr_smoothed" || s.metric() == "loss_smoothed") {
-      out->excluded[absl::StrCat("series ", quantity)] = kDisplay;
+    const char* reason = s.metric() == "lr_smoothed" || s.metric() == "loss_smoothed" ? kDisplay
+                         : s.metric() == "density"                                  ? kDensity
+                         : s.metric() == "trace_lo95" || s.metric() == "trace_hi95" ? kInterval
+                                                                                    : nullptr;
+    if (reason != nullptr) {
+      out->excluded[absl::StrCat("series ", quantity)] = reason;
       continue;
     }
     if (!IndexAxis(s.x_name())) {
