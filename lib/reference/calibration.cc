@@ -14,7 +14,7 @@ Calibration Calibrate(const Reference& reference, int splits, uint64_t seed) {
   c.splits = splits;
   const size_t fresh = reference.spec_seeds.size();
   std::mt19937_64 rng(seed);
-  long below_5 = 0, below_1 = 0, below_01 = 0, total = 0;
+  long below_5 = 0, below_1 = 0, below_01 = 0, below_001 = 0, total = 0;
   for (const SampleQuantity& q : reference.samples) {
     if (q.values.size() < fresh + 2 || fresh == 0) continue;
     ++c.quantities;
@@ -36,6 +36,8 @@ Calibration Calibrate(const Reference& reference, int splits, uint64_t seed) {
       below_5 += p < 0.05;
       below_1 += p < 0.01;
       below_01 += p < 0.001;
+      below_001 += p < 0.0001;
+      c.smallest_p = std::min(c.smallest_p, p);
       own_below_1 += p < 0.01;
       ++total;
     }
@@ -49,6 +51,7 @@ Calibration Calibrate(const Reference& reference, int splits, uint64_t seed) {
     c.below_5pc = static_cast<double>(below_5) / total;
     c.below_1pc = static_cast<double>(below_1) / total;
     c.below_01pc = static_cast<double>(below_01) / total;
+    c.below_001pc = static_cast<double>(below_001) / total;
   }
   return c;
 }

@@ -33,6 +33,10 @@ constexpr char kDisplay[] = "display smoothing of a compared curve";
 constexpr char kDensity[] =
     "eigenvalue density at one measured step (a curve over eigenvalues, drawn): the trace and "
     "the curvature at the same steps are compared";
+constexpr char kSpectrumEnds[] =
+    "an end of the spectrum (Lanczos's largest or smallest eigenvalue): the larger in "
+    "magnitude, the smoothness, is compared; each end alone is heavier-tailed than the "
+    "two-sample test's model allows (calibration on the stored seeds)";
 constexpr char kInterval[] = "interval of a compared estimate (the trace's 95% bounds)";
 constexpr char kPooledSeries[] = "curve of the pooled fit: its inputs are compared";
 
@@ -137,6 +141,7 @@ void ReadSeries(const spec::Result& r, const std::vector<std::string>& included,
     const char* reason = s.metric() == "lr_smoothed" || s.metric() == "loss_smoothed" ? kDisplay
                          : s.metric() == "density"                                  ? kDensity
                          : s.metric() == "trace_lo95" || s.metric() == "trace_hi95" ? kInterval
+                         : s.metric() == "lambda_max" || s.metric() == "lambda_min" ? kSpectrumEnds
                                                                                     : nullptr;
     if (reason != nullptr) {
       out->excluded[absl::StrCat("series ", quantity)] = reason;
