@@ -114,36 +114,79 @@ at::Tensor HessianOperator::Apply(const at::Tensor& v) {
   return Flatten(hv, params_).detach();
 }
 
+Lanczos::Lanczos(HessianOperator& hessian, const at::Tensor& start, int capacity)
+    : hessian_(&hessian) {
+  const int64_t rows = std::min<int64_t>(std::max(capacity, 0), hessian.dim()) + 1;
+  basis_ = at::empty({rows, hessian.dim()}, start.options());
+  const double norm = start.norm().item<double>();
+  if (!(std::isfinite(norm) && norm > 0)) {
+    error_ = "Lanczos: the start vector has zero or non-finite norm";
+    return;
+  }
+  basis_[0].copy_(start / norm);
+}
+
+bool Lanczos::Step() {
+  const int k = steps();
+  if (exhausted_ || !error_.empty() || k + 1 >= basis_.size(0)) return false;
+  const at::Tensor q = basis_[k];
+  at::Tensor w = hessian_->Apply(q);
+  if (!at::isfinite(w).all().item<bool>()) {
+    error_ = "non-finite Hessian-vector product";
+    return false;
+  }
+  const double a = at::dot(w, q).item<double>();
+  alpha_.push_back(a);
+  w.sub_(q, a);
+  if (k > 0) w.sub_(basis_[k - 1], beta_[k - 1]);
+  // Full reorthogonalisation against q_0..q_k; a second pass only when the
+  // first cancelled much of w (then rounding in it matters).
+  const at::Tensor q_all = basis_.narrow(0, 0, k + 1);
+  for (int pass = 0; pass < 2; ++pass) {
+    const double before = w.norm().item<double>();
+    w.sub_(at::mv(q_all.t(), at::mv(q_all, w)));
+    if (w.norm().item<double>() > M_SQRT1_2 * before) break;
+  }
+  const double b = w.norm().item<double>();
+  beta_.push_back(b);
+  next_beta_ = b;
+  scale_ = std::max({scale_, std::abs(a), b});
+  if (b <= 1e-12 * scale_ || k + 1 >= hessian_->dim()) {
+    exhausted_ = true;
+  } else {
+    basis_[k + 1].copy_(w / b);
+  }
+  return true;
+}
+
+Eigen::MatrixXd Lanczos::Tridiagonal() const {
+  const int m = steps();
+  Eigen::MatrixXd t = Eigen::MatrixXd::Zero(m, m);
+  for (int i = 0; i < m; ++i) {
+    t(i, i) = alpha_[i];
+    if (i + 1 < m) t(i, i + 1) = t(i + 1, i) = beta_[i];
+  }
+  return t;
+}
+
+at::Tensor Lanczos::Combine(const Eigen::VectorXd& s) const {
+  const at::Tensor coefficients =
+      at::from_blob(const_cast<double*>(s.data()), {s.size()}, at::kDouble)
+          .to(basis_.options());
+  return at::mv(basis().t(), coefficients);
+}
+
 SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
                                      const SpectralOptions& options) {
   const int64_t n = hessian.dim();
   const int k_max = static_cast<int>(std::min<int64_t>(options.max_iterations, n));
-  const at::Tensor start = hessian.gradient();
-  std::vector<at::Tensor> basis;
-  std::vector<double> alpha, beta;
-  at::Tensor q = RandomUnit(n, start.options(), options.seed);
+  const int64_t first_product = hessian.products();
+  Lanczos lanczos(hessian, RandomUnit(n, hessian.gradient().options(), options.seed), k_max);
   SpectralEstimate e;
   double previous = 0.0;
-  for (int k = 0; k < k_max; ++k) {
-    basis.push_back(q);
-    at::Tensor w = hessian.Apply(q);
-    if (!at::isfinite(w).all().item<bool>()) {
-      return Invalid(k + 1, "non-finite Hessian-vector product");
-    }
-    alpha.push_back(at::dot(w, q).item<double>());
-    // Full reorthogonalisation (twice, for stability in float32).
-    for (int pass = 0; pass < 2; ++pass) {
-      for (const at::Tensor& b : basis) w = w - at::dot(w, b) * b;
-    }
-    const double b_next = w.norm().item<double>();
-    // Ritz values of the k+1 by k+1 tridiagonal matrix.
-    const int m = k + 1;
-    Eigen::MatrixXd t = Eigen::MatrixXd::Zero(m, m);
-    for (int i = 0; i < m; ++i) {
-      t(i, i) = alpha[i];
-      if (i + 1 < m) t(i, i + 1) = t(i + 1, i) = beta[i];
-    }
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(t);
+  while (lanczos.Step()) {
+    const int m = lanczos.steps();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(lanczos.Tridiagonal());
     const Eigen::VectorXd& theta = eig.eigenvalues();
     const int top = std::abs(theta[0]) > std::abs(theta[m - 1]) ? 0 : m - 1;
     e.lambda_min = theta[0];
@@ -151,7 +194,7 @@ SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
     e.spectral_norm = std::abs(theta[top]);
     e.iterations = m;
     if (options.on_iteration) options.on_iteration(m, e.spectral_norm);
-    const double residual = std::abs(b_next * eig.eigenvectors()(m - 1, top));
+    const double residual = std::abs(lanczos.next_beta() * eig.eigenvectors()(m - 1, top));
     const bool enough = m >= std::min<int64_t>(options.min_iterations, n);
     const bool stop =
         options.stop == SpectralOptions::Stop::kResidual
@@ -159,12 +202,13 @@ SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
             : m > 1 && std::abs(e.spectral_norm - previous) <
                            options.tolerance * (std::abs(previous) + 1e-6);
     previous = e.spectral_norm;
-    if (b_next < 1e-12 * (1 + e.spectral_norm) || stop) {
+    if (lanczos.exhausted() || stop) {
       e.converged = true;
       return e;
     }
-    beta.push_back(b_next);
-    q = w / b_next;
+  }
+  if (!lanczos.error().empty()) {
+    return Invalid(static_cast<int>(hessian.products() - first_product), lanczos.error());
   }
   return e;
 }
@@ -183,7 +227,6 @@ SpectralEstimate PowerIterationSpectralNorm(HessianOperator& hessian,
     const double norm = hv.norm().item<double>();
     e.iterations = k + 1;
     e.spectral_norm = norm;
-    if (options.on_iteration) options.on_iteration(k + 1, norm);
     if (options.on_iteration) options.on_iteration(k + 1, norm);
     if (norm == 0.0) {
       e.converged = true;

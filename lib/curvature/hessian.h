@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <Eigen/Core>
 
 #include "absl/status/statusor.h"
 
@@ -41,6 +42,49 @@ class HessianOperator {
   int64_t dim_ = 0;
   double loss_value_ = 0.0;
   int64_t products_ = 0;
+};
+
+// Lanczos tridiagonalisation of a Hessian from a start vector, with full
+// reorthogonalisation: after the three-term recurrence each new vector is
+// orthogonalised against the whole basis by classical Gram-Schmidt (two
+// matrix-vector products with the stored basis), repeated once when that
+// cancels more than 1 - 1/sqrt(2) of its norm (Kahan's "twice is enough").
+// So the basis stays orthonormal to rounding in float32 too, and no ghost
+// copies of converged eigenvalues appear. Every Step() is one HVP. The
+// basis is held as a capacity x dim tensor on the Hessian's device.
+class Lanczos {
+ public:
+  // `start` (length dim, any non-zero norm) is normalised here; at most
+  // `capacity` steps (capped at dim).
+  Lanczos(HessianOperator& hessian, const at::Tensor& start, int capacity);
+
+  // One HVP. False when the product was not finite (error() says so) or
+  // when no step is left (exhausted() or the capacity reached).
+  bool Step();
+  int steps() const { return static_cast<int>(alpha_.size()); }
+  // The Krylov space is invariant (next beta below 1e-12 of the largest
+  // |alpha| or beta seen, or dim steps): T's eigenvalues are eigenvalues of
+  // the Hessian and its quadrature is exact.
+  bool exhausted() const { return exhausted_; }
+  const std::string& error() const { return error_; }
+
+  // T, the steps() x steps() tridiagonal matrix (alpha on the diagonal).
+  Eigen::MatrixXd Tridiagonal() const;
+  // The next off-diagonal entry: the residual of the Ritz pair (theta, Q s)
+  // is |next_beta * s_last|.
+  double next_beta() const { return next_beta_; }
+  // Q s: the vector of the Hessian's space with coordinates s in the basis.
+  at::Tensor Combine(const Eigen::VectorXd& s) const;
+  // The basis as a steps() x dim tensor (a view of the stored basis).
+  at::Tensor basis() const { return basis_.narrow(0, 0, steps()); }
+
+ private:
+  HessianOperator* hessian_;
+  at::Tensor basis_;  // capacity x dim; rows 0..steps() are filled
+  std::vector<double> alpha_, beta_;  // beta_[k] couples q_k and q_{k+1}
+  double next_beta_ = 0.0, scale_ = 0.0;
+  bool exhausted_ = false;
+  std::string error_;
 };
 
 struct SpectralOptions {

@@ -201,12 +201,89 @@ bool Drawable(const spec::Panel& panel, double x, double y) {
          !(panel.log_y() && y <= 0);
 }
 
+// The panel's title, axis labels, scales and ranges (`index_x`: an index
+// axis, drawn exactly), then its plot command (or "no data").
+void EmitFrame(const spec::Panel& panel, const Extent& ex, const Extent& ey, bool index_x,
+               const std::string& plots, std::string* body) {
+  absl::StrAppend(body, "set title ", Literal(panel.title()), "\n");
+  absl::StrAppend(body, "set xlabel ",
+                  Quote(panel.x_label().empty() ? (panel.x().empty() ? "step" : panel.x())
+                                                : panel.x_label()),
+                  "\n");
+  absl::StrAppend(body, "set ylabel ",
+                  Quote(panel.y_label().empty() ? panel.metric() : panel.y_label()),
+                  "\n");
+  absl::StrAppend(body, panel.log_x() ? "set logscale x\n" : "unset logscale x\n");
+  absl::StrAppend(body, panel.log_y() ? "set logscale y\n" : "unset logscale y\n");
+  absl::StrAppend(body, AxisCommands("x", ex, panel.log_x(), index_x));
+  absl::StrAppend(body, AxisCommands("y", ey, panel.log_y(), false));
+  absl::StrAppend(body, panel.color_by_step() ? "set colorbox\nset cblabel 'iteration'\n"
+                                              : "unset colorbox\n");
+  if (plots.empty()) {
+    absl::StrAppend(body, "set label 1 'no data' at graph 0.5, 0.5 center\n",
+                    "plot [0:1][0:1] NaN notitle\nunset label 1\n");
+  } else {
+    absl::StrAppend(body, "plot ", plots, "\n");
+  }
+}
+
+// The floor PyHessian's users add before drawing a density on a log axis
+// (plt.semilogy(grids, density + 1e-7)), so that its tails stay drawn.
+constexpr double kDensityFloor = 1e-7;
+
+// A panel over x = eigenvalue: one curve per recorded density (run
+// "<run>/step<k>", c = k), coloured by its step on the palette, one legend
+// entry per step; on a log y axis drawn as density + 1e-7, as PyHessian's
+// users plot it.
+void EmitDensityPanel(const spec::Result& result, const spec::Panel& panel, int index,
+                      std::string* data, std::string* body) {
+  std::vector<const spec::Series*> curves;
+  Extent steps;
+  for (const spec::Series& s : result.series()) {
+    if (!InPanel(panel, s)) continue;
+    curves.push_back(&s);
+    if (s.c_size() > 0) steps.Add(s.c(0));
+  }
+  const double floor = panel.log_y() ? kDensityFloor : 0.0;
+  std::string plots;
+  Extent ex, ey;
+  std::set<double> titled;
+  for (size_t k = 0; k < curves.size(); ++k) {
+    const spec::Series& s = *curves[k];
+    const double step = s.c_size() > 0 ? s.c(0) : 0.0;
+    const std::string name = absl::StrFormat("$p%d_%d", index, k);
+    absl::StrAppend(data, name, " << EOD\n");
+    for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
+      if (!Drawable(panel, s.x(i), s.y(i) + floor)) continue;
+      ex.Add(s.x(i));
+      ey.Add(s.y(i) + floor);
+      absl::StrAppendFormat(data, "%.10g %.10g\n", s.x(i), s.y(i) + floor);
+    }
+    absl::StrAppend(data, "EOD\n");
+    const std::string legend = titled.insert(step).second
+                                   ? absl::StrCat("title ", Literal(absl::StrFormat("step %.0f", step)))
+                                   : std::string("notitle");
+    absl::StrAppendFormat(&plots, "%s%s using 1:2 with lines lw 1.5 lc palette cb %.10g %s",
+                          plots.empty() ? "" : ", \\\n  ", name, step, legend);
+  }
+  if (!steps.empty()) {
+    const double pad = steps.hi > steps.lo ? 0.0 : 1.0;
+    absl::StrAppendFormat(body, "set cbrange [%.10g:%.10g]\n", steps.lo - pad, steps.hi + pad);
+  }
+  EmitFrame(panel, ex, ey, false, plots, body);
+  absl::StrAppend(body, "set autoscale cb\n");
+}
+
 // Data blocks and plot commands of one panel: one colour per schedule label
 // (`colours`), seeds merged into a mean line and a min-max band, one legend
 // entry per schedule and metric, axes fitted to the data.
 void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
                const std::map<std::string, std::string>& colours, std::string* data,
                std::string* body) {
+  if (panel.x() == "eigenvalue") {
+    EmitDensityPanel(result, panel, index, data, body);
+    return;
+  }
   std::map<std::string, double> scalars;
   for (const spec::Scalar& s : result.scalars()) scalars[s.name()] = s.value();
   // Series grouped by (label, metric), in order of first appearance.
@@ -346,26 +423,7 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
                                                "K0=%.3g, Krho=%.3g", label, k0, krho))));
     }
   }
-  absl::StrAppend(body, "set title ", Literal(panel.title()), "\n");
-  absl::StrAppend(body, "set xlabel ",
-                  Quote(panel.x_label().empty() ? (panel.x().empty() ? "step" : panel.x())
-                                                : panel.x_label()),
-                  "\n");
-  absl::StrAppend(body, "set ylabel ",
-                  Quote(panel.y_label().empty() ? panel.metric() : panel.y_label()),
-                  "\n");
-  absl::StrAppend(body, panel.log_x() ? "set logscale x\n" : "unset logscale x\n");
-  absl::StrAppend(body, panel.log_y() ? "set logscale y\n" : "unset logscale y\n");
-  absl::StrAppend(body, AxisCommands("x", ex, panel.log_x(), !scatter));
-  absl::StrAppend(body, AxisCommands("y", ey, panel.log_y(), false));
-  absl::StrAppend(body, panel.color_by_step() ? "set colorbox\nset cblabel 'iteration'\n"
-                                              : "unset colorbox\n");
-  if (plots.empty()) {
-    absl::StrAppend(body, "set label 1 'no data' at graph 0.5, 0.5 center\n",
-                    "plot [0:1][0:1] NaN notitle\nunset label 1\n");
-  } else {
-    absl::StrAppend(body, "plot ", plots, "\n");
-  }
+  EmitFrame(panel, ex, ey, !scatter, plots, body);
 }
 
 }  // namespace

@@ -83,6 +83,39 @@ TEST(GnuplotScriptTest, TransientMarksEnvelopeAndProfile) {
   EXPECT_NE(script.find("with linespoints"), std::string::npos);  // the profile
 }
 
+// Densities (x = eigenvalue): one curve per recorded step, coloured by the
+// step on the palette, one legend entry per step, drawn as density + 1e-7
+// on a log axis as PyHessian's users plot it.
+TEST(GnuplotScriptTest, DensityPanelDrawsOneCurvePerStep) {
+  spec::Result r;
+  for (const char* run : {"sgd/seed0/step0", "sgd/seed1/step0", "sgd/seed0/step300"}) {
+    auto* s = r.add_series();
+    s->set_run(run);
+    s->set_metric("density");
+    s->set_x_name("eigenvalue");
+    const double step = std::string(run).find("step300") != std::string::npos ? 300 : 0;
+    for (double x : {-1.0, 0.0, 2.0}) {
+      s->add_x(x);
+      s->add_y(x == 0.0 ? 0.5 : 0.0);
+      s->add_c(step);
+    }
+  }
+  spec::Figure fig;
+  auto* p = fig.add_panels();
+  p->set_title("density");
+  p->set_metric("density");
+  p->set_x("eigenvalue");
+  p->set_log_y(true);
+  p->set_color_by_step(true);
+  const std::string script = GnuplotScript(r, fig, "densities", "a.png", "a.pdf");
+  EXPECT_NE(script.find("lc palette cb 0 title 'step 0'"), std::string::npos) << script;
+  EXPECT_NE(script.find("lc palette cb 0 notitle"), std::string::npos);  // second seed
+  EXPECT_NE(script.find("lc palette cb 300 title 'step 300'"), std::string::npos);
+  EXPECT_NE(script.find("set cbrange [0:300]"), std::string::npos);
+  EXPECT_NE(script.find("\n-1 1e-07\n"), std::string::npos);  // zero density, floored
+  EXPECT_NE(script.find("\n0 0.5000001\n"), std::string::npos);
+}
+
 TEST(RenderFigureTest, ProducesPngAndPdf) {
   spec::Figure fig;
   fig.add_panels()->set_metric("gap");

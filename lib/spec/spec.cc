@@ -185,7 +185,8 @@ absl::Status Bad(const std::string& what) { return absl::InvalidArgumentError(wh
 const std::set<std::string>& RecordedMetrics() {
   static const auto* metrics = new std::set<std::string>{
       "loss", "gap", "lr", "lr_smoothed", "loss_smoothed", "grad_norm", "smoothness",
-      "smoothness_transient", "profile_cost", "lambda_max", "lambda_min", "speedup"};
+      "smoothness_transient", "profile_cost", "lambda_max", "lambda_min", "speedup",
+      "trace", "trace_lo95", "trace_hi95", "density"};
   return *metrics;
 }
 
@@ -221,6 +222,37 @@ absl::Status ValidateReferenceSeeds(const spec::Experiment& e) {
       return Bad(absl::StrFormat(
           "reference_seeds: %d is repeated, or also a seed or tuning seed; reference seeds "
           "must be new draws", seed));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The trace and density of a network's profile: measured at steps inside
+// the run, and only when something is asked for at them.
+absl::Status ValidateSpectrumProfile(const spec::Experiment& e) {
+  const spec::Profile& p = e.profile();
+  const bool asked = p.trace_hvps() > 0 || p.density_runs() > 0;
+  if (p.spectrum_steps().empty()) {
+    return asked ? Bad("profile: trace_hvps or density_runs is set but spectrum_steps is "
+                       "empty; list the steps to measure them at")
+                 : absl::OkStatus();
+  }
+  if (!e.problem().has_network()) {
+    return Bad("profile.spectrum_steps: only network experiments are profiled");
+  }
+  if (!asked) {
+    return Bad("profile.spectrum_steps: set, but trace_hvps and density_runs are both 0; "
+               "set at least one");
+  }
+  if (p.trace_hvps() > 0 && p.trace_hvps() < 4) {
+    return Bad(absl::StrFormat(
+        "profile.trace_hvps: expected 0 or at least 4 (a Hutch++ sketch, its trace and two "
+        "probes), got %d", p.trace_hvps()));
+  }
+  for (int i = 0; i < p.spectrum_steps_size(); ++i) {
+    if (p.spectrum_steps(i) > e.iterations()) {
+      return Bad(absl::StrFormat("profile.spectrum_steps[%d]: %d is beyond the run's %d "
+                                 "iterations", i, p.spectrum_steps(i), e.iterations()));
     }
   }
   return absl::OkStatus();
@@ -268,6 +300,7 @@ absl::Status ValidateRunShape(const spec::Experiment& e) {
         e.profile().transient_fraction(),
         spec::Profile::TransientRule_Name(e.profile().transient_rule())));
   }
+  if (absl::Status st = ValidateSpectrumProfile(e); !st.ok()) return st;
   for (int64_t seed : e.sweep().tuning_seeds()) {
     if (std::find(e.seeds().begin(), e.seeds().end(), seed) != e.seeds().end()) {
       return Bad(absl::StrFormat(
@@ -319,11 +352,13 @@ absl::Status ValidateFigure(const spec::Experiment& e, const std::set<std::strin
                                    where, m, absl::StrJoin(RecordedMetrics(), ", ")));
       }
     }
-    // "rho": the envelope fit's profile (network_engine.cc, profile_cost).
+    // "rho": the envelope fit's profile (network_engine.cc, profile_cost);
+    // "eigenvalue": the densities of the profile's spectrum_steps.
     if (!p.x().empty() && p.x() != "step" && p.x() != "horizon" && p.x() != "rho" &&
-        RecordedMetrics().count(p.x()) == 0) {
-      return Bad(absl::StrFormat("%s.x: '%s' is neither step, horizon, rho nor a recorded metric",
-                                 where, p.x()));
+        p.x() != "eigenvalue" && RecordedMetrics().count(p.x()) == 0) {
+      return Bad(absl::StrFormat(
+          "%s.x: '%s' is neither step, horizon, rho, eigenvalue nor a recorded metric", where,
+          p.x()));
     }
     for (const std::string& run : p.runs()) {
       if (labels.count(run) == 0 && !sweep) {

@@ -102,6 +102,41 @@ TEST(ValidateTest, RejectsBadSpecs) {
   EXPECT_TRUE(ValidateExperiment(e).ok());
 }
 
+// The trace and density are measured at steps inside a network run, and
+// only when one of them is asked for.
+TEST(ValidateTest, SpectrumProfileNeedsStepsInsideTheRunAndSomethingToMeasure) {
+  auto parsed = ParseExperiment(R"pb(
+    name: "net"
+    problem { network { model: "nanogpt" dataset: "tinyshakespeare" } }
+    iterations: 100
+    schedules { label: "c" constant { lr: 0.01 } }
+    profile { every: 10 spectrum_steps: [0, 50, 100] trace_hvps: 30 density_runs: 1 }
+  )pb", "net");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(ValidateExperiment(*parsed).ok()) << ValidateExperiment(*parsed);
+  spec::Experiment e = *parsed;
+  e.mutable_profile()->set_spectrum_steps(2, 101);
+  EXPECT_NE(ValidateExperiment(e).message().find(
+                "profile.spectrum_steps[2]: 101 is beyond the run's 100 iterations"),
+            std::string::npos);
+  e = *parsed;
+  e.mutable_profile()->set_trace_hvps(3);
+  EXPECT_NE(ValidateExperiment(e).message().find("profile.trace_hvps: expected 0 or at least 4"),
+            std::string::npos);
+  e = *parsed;
+  e.mutable_profile()->set_trace_hvps(0);
+  e.mutable_profile()->set_density_runs(0);
+  EXPECT_NE(ValidateExperiment(e).message().find("trace_hvps and density_runs are both 0"),
+            std::string::npos);
+  e = *parsed;
+  e.mutable_profile()->clear_spectrum_steps();
+  EXPECT_NE(ValidateExperiment(e).message().find("spectrum_steps is empty"), std::string::npos);
+  e = *parsed;
+  e.mutable_profile()->set_density_runs(-1);
+  EXPECT_NE(ValidateExperiment(e).message().find("profile.density_runs: expected a finite number in [0, 1000], got -1"),
+            std::string::npos);
+}
+
 TEST(LoadTest, MissingFileIsNotFound) {
   const auto loaded = LoadExperiment("no/such/spec.textproto", "");
   ASSERT_FALSE(loaded.ok());

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "lib/curvature/envelope_fit.h"
+#include "lib/curvature/spectral_density.h"
 #include "lib/runner/result_util.h"
 #include "lib/runner/runner.h"
 #include "lib/runner/tuning.h"
@@ -110,6 +111,32 @@ void RecordWhereItRan(const TrainTrace& trace, spec::Provenance* p) {
                          absl::StrJoin(trace.nondeterministic_operations, ", "))));
 }
 
+// The Hessian's trace with its 95% interval (x = step), and one density
+// per measured step: run "<run>/step<k>", x = eigenvalue, c = k, smoothed
+// as PyHessian does on 200 even points plus points at every node (so that
+// each peak keeps its shape at a Result's size).
+void RecordSpectra(const std::string& run, const TrainTrace& t, spec::Result* result) {
+  if (!t.trace_step.empty()) {
+    AddSeries(run, "trace", "step", t.trace_step, t.trace, result);
+    AddSeries(run, "trace_lo95", "step", t.trace_step, t.trace_lo95, result);
+    AddSeries(run, "trace_hi95", "step", t.trace_step, t.trace_hi95, result);
+  }
+  SmoothingOptions smoothing;
+  smoothing.grid_points = 200;
+  smoothing.points_at_nodes = true;
+  for (size_t first = 0; first < t.quadrature.size();) {
+    const double step = t.quadrature_step[first];
+    size_t last = first;
+    while (last < t.quadrature.size() && t.quadrature_step[last] == step) ++last;
+    const DensityCurve curve = SmoothDensity(
+        {t.quadrature.begin() + first, t.quadrature.begin() + last}, smoothing);
+    spec::Series* s = AddSeries(absl::StrFormat("%s/step%d", run, static_cast<int64_t>(step)),
+                                "density", "eigenvalue", curve.eigenvalue, curve.density, result);
+    s->mutable_c()->Resize(s->x_size(), step);
+    first = last;
+  }
+}
+
 // Series, per-seed scalars and the outcome of one trained run.
 std::map<std::string, double> RecordRun(const std::string& run, bool theory,
                                         const TrainTrace& t, spec::Result* result) {
@@ -127,6 +154,7 @@ std::map<std::string, double> RecordRun(const std::string& run, bool theory,
     AddSeries(run, "lambda_max", "step", t.profile_step, t.profile_lambda_max, result);
     AddSeries(run, "lambda_min", "step", t.profile_step, t.profile_lambda_min, result);
   }
+  RecordSpectra(run, t, result);
   if (t.profile_invalid > 0) {
     RecordFailure(run, absl::StrCat(t.profile_invalid, " Hessian measurement(s)"),
                   t.profile_failure, result);

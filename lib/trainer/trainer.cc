@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/curvature/hessian.h"
+#include "lib/curvature/spectrum.h"
 #include "lib/data/char_corpus.h"
 #include "lib/data/cifar10.h"
 #include "lib/data/data_folder.h"
@@ -318,6 +319,46 @@ std::string DeviceSummary(const torch::Device& device, const DeviceProvenance& w
                          where.versions.at("cuda"), where.versions.at("cudnn"), CpuModel());
 }
 
+// The trace and density measurements as flat vectors for checkpoints (keys
+// "spectrum_*"; every key present, empty when nothing was measured): the
+// quadratures as their steps, sizes, nodes and weights end to end.
+std::map<std::string, std::vector<double>> SpectrumVectors(const TrainTrace& t) {
+  std::map<std::string, std::vector<double>> v = {
+      {"spectrum_trace_step", t.trace_step}, {"spectrum_trace", t.trace},
+      {"spectrum_trace_lo95", t.trace_lo95}, {"spectrum_trace_hi95", t.trace_hi95},
+      {"spectrum_quadrature_step", t.quadrature_step}, {"spectrum_quadrature_size", {}},
+      {"spectrum_quadrature_nodes", {}}, {"spectrum_quadrature_weights", {}}};
+  for (const Quadrature& q : t.quadrature) {
+    v["spectrum_quadrature_size"].push_back(static_cast<double>(q.nodes.size()));
+    auto append = [&](const char* key, const std::vector<double>& part) {
+      v[key].insert(v[key].end(), part.begin(), part.end());
+    };
+    append("spectrum_quadrature_nodes", q.nodes);
+    append("spectrum_quadrature_weights", q.weights);
+  }
+  return v;
+}
+
+// Inverse of SpectrumVectors; missing keys leave the trace without spectra.
+void SetSpectrumVectors(std::map<std::string, std::vector<double>> v, TrainTrace* t) {
+  t->trace_step = v["spectrum_trace_step"];
+  t->trace = v["spectrum_trace"];
+  t->trace_lo95 = v["spectrum_trace_lo95"];
+  t->trace_hi95 = v["spectrum_trace_hi95"];
+  t->quadrature_step = v["spectrum_quadrature_step"];
+  t->quadrature.clear();
+  const std::vector<double>& nodes = v["spectrum_quadrature_nodes"];
+  const std::vector<double>& weights = v["spectrum_quadrature_weights"];
+  size_t offset = 0;
+  for (double size : v["spectrum_quadrature_size"]) {
+    const size_t n = static_cast<size_t>(size);
+    if (offset + n > nodes.size() || offset + n > weights.size()) break;
+    t->quadrature.push_back({{nodes.begin() + offset, nodes.begin() + offset + n},
+                             {weights.begin() + offset, weights.begin() + offset + n}});
+    offset += n;
+  }
+}
+
 // Everything a resumed run needs to continue exactly where it stopped.
 // A checkpoint names the run it belongs to by `identity` (RunIdentity), so
 // that --resume never continues a different spec's run.
@@ -349,6 +390,7 @@ struct Checkpointer {
     a.write("profile_counts", ToTensor({double(trace.profile_unconverged),
                                         double(trace.profile_invalid),
                                         trace.initial_grad_norm, trace.initial_hvp_norm}));
+    for (const auto& [key, vec] : SpectrumVectors(trace)) a.write(key, ToTensor(vec));
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     const std::string tmp = path + ".tmp";
     a.save_to(tmp);
@@ -403,6 +445,13 @@ struct Checkpointer {
                             {"profile_lambda_min", &trace.profile_lambda_min}}) {
       *vec = FromTensor(read(key));
     }
+    // Checkpoints written before spectra were measured have none.
+    std::map<std::string, std::vector<double>> spectrum;
+    for (const auto& [key, unused] : SpectrumVectors(trace)) {
+      torch::Tensor t;
+      if (a.try_read(key, t)) spectrum[key] = FromTensor(t);
+    }
+    SetSpectrumVectors(spectrum, &trace);
     const std::vector<double> counts = FromTensor(read("profile_counts"));
     if (counts.size() >= 2) {
       trace.profile_unconverged = static_cast<int>(counts[0]);
@@ -425,15 +474,75 @@ double HessianVectorNorm(HessianOperator& h) {
   return (h.Apply(v).norm() / v.norm()).item<double>();
 }
 
-// Spectral norm of the Hessian of the measurement loss, leaving the model's
-// buffers (BatchNorm running statistics) as they were. A measurement that
-// yields no point is counted in profile_invalid with its reason.
-void Measure(Task& task, const spec::Profile& profile, int64_t step, TrainTrace* trace) {
+using FailureReport = std::function<void(const std::string&)>;
+
+// The Hessian's spectral norm by Lanczos, as one profile point.
+void MeasureNorm(HessianOperator& h, const spec::Profile& profile, int64_t step,
+                 const FailureReport& fail, TrainTrace* trace) {
+  SpectralOptions o;
+  o.max_iterations = profile.max_hvps() > 0 ? profile.max_hvps() : 30;
+  o.tolerance = profile.tolerance() > 0 ? profile.tolerance() : 1e-3;
+  o.seed = static_cast<uint64_t>(step);
+  const SpectralEstimate e = LanczosSpectralNorm(h, o);
+  if (!e.valid || !(std::isfinite(e.spectral_norm) && e.spectral_norm > 0)) {
+    fail(absl::StrFormat("Lanczos gave no valid estimate (norm %g after %d HVPs)",
+                         e.spectral_norm, e.iterations));
+    return;
+  }
+  trace->profile_step.push_back(static_cast<double>(step));
+  trace->profile_gap.push_back(h.loss());
+  trace->profile_smoothness.push_back(e.spectral_norm);
+  trace->profile_lambda_max.push_back(e.lambda_max);
+  trace->profile_lambda_min.push_back(e.lambda_min);
+  if (!e.converged) ++trace->profile_unconverged;
+}
+
+// The Hessian's trace (Hutch++) and density (stochastic Lanczos
+// quadrature), as the profile asks, with probes seeded by the step.
+void MeasureSpectrum(HessianOperator& h, const spec::Profile& profile, int64_t step,
+                     const FailureReport& fail, TrainTrace* trace) {
+  if (profile.trace_hvps() > 0) {
+    TraceOptions o;
+    o.hvps = profile.trace_hvps();
+    o.seed = static_cast<uint64_t>(step);
+    const absl::StatusOr<TraceEstimate> t = EstimateTrace(h, o);
+    if (!t.ok() || !t->valid) {
+      fail(absl::StrCat("trace: ", t.ok() ? t->error : std::string(t.status().message())));
+    } else {
+      trace->trace_step.push_back(static_cast<double>(step));
+      trace->trace.push_back(t->trace.mean);
+      trace->trace_lo95.push_back(t->trace.lo95);
+      trace->trace_hi95.push_back(t->trace.hi95);
+    }
+  }
+  if (profile.density_runs() > 0) {
+    DensityOptions o;
+    o.runs = profile.density_runs();
+    o.lanczos_steps = profile.density_lanczos_steps() > 0 ? profile.density_lanczos_steps() : 100;
+    o.seed = static_cast<uint64_t>(step);
+    const absl::StatusOr<SpectralDensity> d = EstimateSpectralDensity(h, o);
+    if (!d.ok() || !d->valid) {
+      fail(absl::StrCat("density: ", d.ok() ? d->error : std::string(d.status().message())));
+      return;
+    }
+    for (const Quadrature& q : d->runs) {
+      trace->quadrature_step.push_back(static_cast<double>(step));
+      trace->quadrature.push_back(q);
+    }
+  }
+}
+
+// Measures the Hessian of the measurement loss: its spectral norm (`norm`)
+// and its trace and density (`spectrum`), leaving the model's buffers
+// (BatchNorm running statistics) as they were. A measurement that yields no
+// point is counted in profile_invalid with its reason.
+void Measure(Task& task, const spec::Profile& profile, int64_t step, bool norm, bool spectrum,
+             TrainTrace* trace) {
   std::vector<torch::Tensor> buffers = task.module().buffers();
   std::vector<torch::Tensor> saved;
   for (const auto& b : buffers) saved.push_back(b.detach().clone());
   task.SetMeasurementMode(profile.train_mode());
-  auto fail = [&](const std::string& why) {
+  const FailureReport fail = [&](const std::string& why) {
     ++trace->profile_invalid;
     trace->profile_failure = absl::StrFormat("step %d: %s", step, why);
   };
@@ -444,23 +553,9 @@ void Measure(Task& task, const spec::Profile& profile, int64_t step, TrainTrace*
   } else if (!(std::isfinite(h->loss()) && h->loss() > 0)) {
     fail(absl::StrFormat("measurement loss %g is not finite and positive", h->loss()));
   } else {
-    SpectralOptions o;
-    o.max_iterations = profile.max_hvps() > 0 ? profile.max_hvps() : 30;
-    o.tolerance = profile.tolerance() > 0 ? profile.tolerance() : 1e-3;
-    o.seed = static_cast<uint64_t>(step);
-    if (step == 0) trace->initial_hvp_norm = HessianVectorNorm(*h);
-    const SpectralEstimate e = LanczosSpectralNorm(*h, o);
-    if (!e.valid || !(std::isfinite(e.spectral_norm) && e.spectral_norm > 0)) {
-      fail(absl::StrFormat("Lanczos gave no valid estimate (norm %g after %d HVPs)",
-                           e.spectral_norm, e.iterations));
-    } else {
-      trace->profile_step.push_back(static_cast<double>(step));
-      trace->profile_gap.push_back(h->loss());
-      trace->profile_smoothness.push_back(e.spectral_norm);
-      trace->profile_lambda_max.push_back(e.lambda_max);
-      trace->profile_lambda_min.push_back(e.lambda_min);
-      if (!e.converged) ++trace->profile_unconverged;
-    }
+    if (norm && step == 0) trace->initial_hvp_norm = HessianVectorNorm(*h);
+    if (norm) MeasureNorm(*h, profile, step, fail, trace);
+    if (spectrum) MeasureSpectrum(*h, profile, step, fail, trace);
   }
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
@@ -590,12 +685,18 @@ absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
   if (!set_up.ok()) return set_up.status();
   Run& run = *set_up;
   const std::set<int64_t> profile_steps = ProfileSteps(r.iterations, r.profile);
+  const std::set<int64_t> spectrum_steps(r.profile.spectrum_steps().begin(),
+                                         r.profile.spectrum_steps().end());
+  auto measure = [&](int64_t step) {
+    const bool norm = profile_steps.count(step) > 0, spectrum = spectrum_steps.count(step) > 0;
+    if (norm || spectrum) Measure(*run.task, r.profile, step, norm, spectrum, &run.trace);
+  };
   const bool tty = r.progress && isatty(STDERR_FILENO);
   const auto began = std::chrono::steady_clock::now();
   int64_t step = run.start;
   for (; step < r.iterations; ++step) {
     if (r.stop_after > 0 && step >= r.stop_after) break;
-    if (profile_steps.count(step) > 0) Measure(*run.task, r.profile, step, &run.trace);
+    measure(step);
     double loss = 0.0, lr = 0.0;
     if (!TrainStep(r, step, run, &loss, &lr)) {
       run.trace.diverged = true;
@@ -613,9 +714,7 @@ absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
   }
   run.trace.steps_run = step;
   run.trace.nondeterministic_operations = NondeterministicOperations();
-  if (!run.trace.diverged && step == r.iterations && profile_steps.count(step) > 0) {
-    Measure(*run.task, r.profile, step, &run.trace);
-  }
+  if (!run.trace.diverged && step == r.iterations) measure(step);
   return std::move(run.trace);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/curvature/spectral_density.h"
 #include "lib/data/data_folder.h"
 #include "proto/experiment.pb.h"
 
@@ -39,11 +40,18 @@ struct TrainRequest {
 
 // What a run recorded. Loss is the training minibatch loss at each recorded
 // step; the profile holds, per measurement, the step, the loss on the
-// measurement examples (the gap, f* = 0) and the Hessian's spectral norm.
+// measurement examples (the gap, f* = 0) and the Hessian's spectral norm,
+// and at the spectrum steps its trace and density.
 struct TrainTrace {
   std::vector<double> step, loss, lr;
   std::vector<double> profile_step, profile_gap, profile_smoothness;
   std::vector<double> profile_lambda_max, profile_lambda_min;  // spectrum ends
+  // At profile.spectrum_steps: the Hutch++ trace with its 95% interval, and
+  // the density's stochastic Lanczos quadrature, one entry per run, each
+  // tagged with its step.
+  std::vector<double> trace_step, trace, trace_lo95, trace_hi95;
+  std::vector<double> quadrature_step;
+  std::vector<Quadrature> quadrature;
   int profile_unconverged = 0;  // Lanczos runs that hit the cap
   // The gradient norm of the first minibatch at the initial weights (NaN
   // until step 0 has run): with the first loss and the first curvature

@@ -82,6 +82,58 @@ TEST(TrainerTest, ResumedRunEndsWhereAnUninterruptedOneDoes) {
   EXPECT_EQ(rest->profile_smoothness, whole->profile_smoothness);
 }
 
+// The trace and density at chosen steps: recorded with the runs' HVPs,
+// identical on a rerun and after a resume, and without effect on training
+// (their probes come from their own generator; buffers are restored).
+TrainRequest TinyGptWithSpectrum() {
+  TrainRequest r = TinyGpt();
+  for (int64_t step : {0, 15, 40}) r.profile.add_spectrum_steps(step);
+  r.profile.set_trace_hvps(6);
+  r.profile.set_density_runs(2);
+  r.profile.set_density_lanczos_steps(5);
+  return r;
+}
+
+TEST(TrainerTest, SpectrumAtChosenStepsLeavesTrainingUnchanged) {
+  const auto plain = Train(TinyGpt());
+  const auto a = Train(TinyGptWithSpectrum());
+  ASSERT_TRUE(plain.ok() && a.ok()) << a.status();
+  EXPECT_EQ(a->loss, plain->loss);
+  EXPECT_EQ(a->profile_smoothness, plain->profile_smoothness);
+  EXPECT_EQ(a->trace_step, (std::vector<double>{0, 15, 40}));
+  ASSERT_EQ(a->trace.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_LE(a->trace_lo95[i], a->trace[i]);
+    EXPECT_GE(a->trace_hi95[i], a->trace[i]);
+  }
+  EXPECT_EQ(a->quadrature_step, (std::vector<double>{0, 0, 15, 15, 40, 40}));
+  for (const Quadrature& q : a->quadrature) {
+    EXPECT_EQ(q.nodes.size(), 5u);
+    double total = 0;
+    for (double w : q.weights) total += w;
+    EXPECT_NEAR(total, 1.0, 1e-5);  // float32 Lanczos
+  }
+  EXPECT_EQ(a->profile_invalid, 0);
+  const auto b = Train(TinyGptWithSpectrum());
+  EXPECT_EQ(a->trace, b->trace);
+  EXPECT_EQ(a->quadrature.back().nodes, b->quadrature.back().nodes);
+  // Resumed from step 20 (after the measurement at 15): the same spectra.
+  TrainRequest first = TinyGptWithSpectrum();
+  first.checkpoint_dir = Temp("ckpt_spectrum");
+  first.checkpoint_every = 10;
+  first.stop_after = 25;
+  ASSERT_TRUE(Train(first).ok());
+  TrainRequest second = TinyGptWithSpectrum();
+  second.checkpoint_dir = first.checkpoint_dir;
+  second.resume = true;
+  const auto rest = Train(second);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->resumed_from, 20);
+  EXPECT_EQ(rest->trace, a->trace);
+  EXPECT_EQ(rest->quadrature_step, a->quadrature_step);
+  EXPECT_EQ(rest->quadrature[2].weights, a->quadrature[2].weights);
+}
+
 TEST(TrainerTest, ResNetRunsAndRecordsItsProfile) {
   TrainRequest r;
   r.network.set_model("resnet18");
