@@ -29,9 +29,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/curvature/double_backward.h"
 #include "lib/curvature/hessian.h"
+#include "lib/curvature/spectrum.h"
 #include "lib/io/output_batch.h"
 #include "lib/io/provenance.h"
 #include "lib/nn/nanogpt.h"
@@ -46,9 +48,19 @@
 ABSL_FLAG(int, repeats, 5, "alternating repeats per measurement (after one warm-up)");
 ABSL_FLAG(int, threads, 2, "LibTorch threads on both sides");
 ABSL_FLAG(std::string, out, "", "output folder; default out/bench in the workspace");
-ABSL_FLAG(std::string, sections, "optimizer,networks",
+ABSL_FLAG(std::string, sections, "optimizer,networks,spectrum",
           "comma-separated sections to run: optimizer, networks (training step, HVP with and "
-          "without the custom kernels, curvature against PyHessian), scaling (C++ only)");
+          "without the custom kernels, curvature against PyHessian), spectrum (top-k "
+          "eigenvalues, trace and density against PyHessian), scaling (C++ only)");
+ABSL_FLAG(int, spectrum_k, 5, "spectrum section: eigenvalues of the top-k rows");
+ABSL_FLAG(int, spectrum_probes, 100,
+          "spectrum section: probes (HVPs) of the trace rows on both sides");
+ABSL_FLAG(int, density_runs, 1, "spectrum section: SLQ runs on both sides (PyHessian's n_v)");
+ABSL_FLAG(int, density_steps, 100,
+          "spectrum section: Lanczos steps per run on both sides (PyHessian's iter)");
+ABSL_FLAG(int, reference_hvps, 600,
+          "spectrum section: probes of the untimed Hutchinson reference for the trace and the "
+          "density's moments");
 ABSL_FLAG(bool, figures, false,
           "also time every figure target at the cpu tier once (about 30 minutes; needs "
           "WARMUP_DATA_DIR)");
@@ -68,6 +80,23 @@ std::string JsonString(const std::string& json, const std::string& key) {
   if (at == std::string::npos) return "?";
   const size_t start = at + key.size() + 5;
   return json.substr(start, json.find('"', start) - start);
+}
+
+// A flat array of numbers of one JSON line printed by bench/py/reference.py.
+std::vector<double> JsonNumbers(const std::string& json, const std::string& key) {
+  std::vector<double> out;
+  const size_t at = json.find("\"" + key + "\": [");
+  if (at == std::string::npos) return out;
+  const char* p = json.c_str() + at + key.size() + 5;
+  while (*p != ']' && *p != '\0') {
+    char* end = nullptr;
+    const double v = std::strtod(p, &end);
+    if (end == p) break;
+    out.push_back(v);
+    p = end;
+    while (*p == ',' || *p == ' ') ++p;
+  }
+  return out;
 }
 
 // The project's .venv Python (tools/setup.sh --full): the same torch 2.11.0
@@ -116,17 +145,27 @@ class Bench {
   std::vector<Row> rows;
   std::map<std::string, std::string> versions;
 
+  // Runs every side in turn, `repeats` rounds (after one dropped round when
+  // `drop_first`), and summarises each side's seconds.
+  std::vector<Stats> AlternateAll(const std::vector<std::function<double()>>& sides,
+                                  bool drop_first) {
+    std::vector<std::vector<double>> seconds(sides.size());
+    for (int r = drop_first ? -1 : 0; r < repeats_; ++r) {
+      for (size_t i = 0; i < sides.size(); ++i) {
+        const double t = sides[i]();
+        if (r >= 0) seconds[i].push_back(t);
+      }
+    }
+    std::vector<Stats> stats;
+    for (const std::vector<double>& t : seconds) stats.push_back(Summarize(t));
+    return stats;
+  }
+
   // Alternates cpp() and python() repeats + 1 times, dropping the first.
   std::pair<Stats, Stats> Alternate(const std::function<double()>& cpp,
                                     const std::function<double()>& python) {
-    std::vector<double> a, b;
-    for (int r = 0; r <= repeats_; ++r) {
-      const double x = cpp(), y = python();
-      if (r == 0) continue;
-      a.push_back(x);
-      b.push_back(y);
-    }
-    return {Summarize(a), Summarize(b)};
+    const std::vector<Stats> s = AlternateAll({cpp, python}, /*drop_first=*/true);
+    return {s[0], s[1]};
   }
 
   void Optimizer() {
@@ -253,7 +292,9 @@ class Bench {
     }
   }
 
-  void Networks(const std::string& dir) {
+  // The network rows: `comparisons` the training step, HVP and top
+  // eigenvalue rows, `spectrum` the top-k, trace and density rows.
+  void Networks(const std::string& dir, bool comparisons, bool spectrum) {
     const double peak = MatmulGflops();
     versions["matmul_gflops_1024"] = absl::StrFormat("%.1f", peak);
     torch::manual_seed(0);
@@ -286,12 +327,15 @@ class Bench {
          GptForwardFlops(gc, 12), false}};
     for (Model& m : models) {
       const std::vector<torch::Tensor> initial = Snapshot(*m.module);
-      TrainingStep(m, peak);
-      Restore(*m.module, initial);
-      SecondDerivatives(m);
-      Restore(*m.module, initial);
-      Curvature(m);
-      Restore(*m.module, initial);
+      if (comparisons) {
+        TrainingStep(m, peak);
+        Restore(*m.module, initial);
+        SecondDerivatives(m);
+        Restore(*m.module, initial);
+        Curvature(m);
+        Restore(*m.module, initial);
+      }
+      if (spectrum) SpectrumRows(m);
     }
   }
 
@@ -453,6 +497,269 @@ class Bench {
          absl::StrFormat("%.1fx faster", py.median / cpp.median), "", ""});
   }
 
+  // The Hessian of the model's loss at its current weights (the create-graph
+  // pass).
+  static HessianOperator Hessian(const Model& m) {
+    return HessianOperator::Create(m.loss, m.module->parameters()).value();
+  }
+
+  // A timed C++ side: the create-graph pass, then `estimate` on the Hessian.
+  static std::function<double()> TimedOnHessian(
+      const Model& m, const std::function<void(HessianOperator&)>& estimate) {
+    return [&m, estimate] {
+      return Seconds([&] {
+        HessianOperator h = Hessian(m);
+        estimate(h);
+      });
+    };
+  }
+
+  // The rest of what PyHessian reports, in eval mode as PyHessian sets the
+  // model: the top-k eigenvalues, the trace and the density. Both sides run
+  // on the same weights, batch and buffers, alternating, each timed from the
+  // create-graph pass on after an untimed warm-up in its process (the pass
+  // and two HVPs); errors are against a reference computed here, untimed.
+  void SpectrumRows(Model& m) {
+    m.module->eval();
+    {
+      HessianOperator warm = Hessian(m);
+      const torch::Tensor v = torch::ones({warm.dim()});
+      warm.Apply(v);
+      warm.Apply(v);
+    }
+    const SpectrumReference reference = Reference(m);
+    TopKRow(m, reference);
+    TraceRows(m, reference);
+    DensityRow(m, reference);
+    m.module->train();
+  }
+
+  // Untimed references: the top-k by Lanczos to residual 1e-5 (eigenvalue
+  // errors near 1e-10 relative), and the trace and tr(H^2) by Hutchinson
+  // with --reference_hvps probes, with their standard errors (Hutch++ is no
+  // better on these spectra: the trace rows show it).
+  struct SpectrumReference {
+    std::vector<double> top;  // largest |lambda| first
+    std::string top_status;
+    MeanInterval trace, squared_frobenius;
+    int64_t dim = 0;
+  };
+
+  SpectrumReference Reference(Model& m) {
+    HessianOperator h = Hessian(m);
+    SpectrumReference r;
+    r.dim = h.dim();
+    TopEigenOptions top;
+    top.k = absl::GetFlag(FLAGS_spectrum_k);
+    top.max_hvps = 400;
+    top.tolerance = 1e-5;
+    top.seed = 7;
+    const Eigenpairs e = TopEigenpairs(h, top).value();
+    r.top = MagnitudeOrder(e.values);
+    r.top_status = absl::StrFormat("%s in %d HVPs", e.converged ? "converged" : "NOT converged",
+                                   e.hvps);
+    TraceOptions t;
+    t.method = TraceOptions::Method::kHutchinson;
+    t.hvps = absl::GetFlag(FLAGS_reference_hvps);
+    t.seed = 8;
+    const TraceEstimate trace = EstimateTrace(h, t).value();
+    r.trace = trace.trace;
+    r.squared_frobenius = trace.squared_frobenius;
+    return r;
+  }
+
+  static std::vector<double> MagnitudeOrder(std::vector<double> v) {
+    std::stable_sort(v.begin(), v.end(),
+                     [](double a, double b) { return std::abs(a) > std::abs(b); });
+    return v;
+  }
+
+  // Largest relative error of `values` (in magnitude order) against the
+  // reference's, value by value; infinite when values are missing.
+  static double TopKError(const std::vector<double>& values, const std::vector<double>& truth) {
+    const std::vector<double> ordered = MagnitudeOrder(values);
+    if (ordered.size() < truth.size()) return HUGE_VAL;
+    double worst = 0;
+    for (size_t i = 0; i < truth.size(); ++i) {
+      worst = std::max(worst, std::abs(ordered[i] - truth[i]) / std::abs(truth[i]));
+    }
+    return worst;
+  }
+
+  static std::string Values(const std::vector<double>& v) {
+    std::vector<std::string> parts;
+    for (double x : v) parts.push_back(absl::StrFormat("%.4g", x));
+    return absl::StrJoin(parts, ", ");
+  }
+
+  // Met when C++ is at least 2x faster and its error is not larger.
+  static std::string Met(double ratio, double cpp_error, double py_error) {
+    return ratio >= 2.0 && cpp_error <= py_error ? "yes" : "no";
+  }
+
+  void TopKRow(Model& m, const SpectrumReference& ref) {
+    const int k = absl::GetFlag(FLAGS_spectrum_k);
+    Eigenpairs cpp_result;
+    std::vector<double> py_values;
+    int py_hvps = 0;
+    const std::vector<Stats> t = AlternateAll(
+        {TimedOnHessian(m,
+                        [&](HessianOperator& h) {
+                          TopEigenOptions o;
+                          o.k = k;
+                          o.max_hvps = 100 * k;  // PyHessian's cap: 100 per eigenvalue
+                          o.tolerance = 1e-3;
+                          o.stop = SpectralOptions::Stop::kRelativeChange;
+                          o.seed = 1;
+                          cpp_result = TopEigenpairs(h, o).value();
+                        }),
+         [&] {
+           const std::string json = Python(absl::StrFormat(
+               "spectrum --quantity topk --k %d --tolerance 1e-3 --max_iterations 100 %s", k,
+               m.py_args));
+           py_values = JsonNumbers(json, "values");
+           py_hvps = static_cast<int>(JsonNumber(json, "hvps"));
+           return JsonNumber(json, "seconds");
+         }},
+        /*drop_first=*/false);
+    const double cpp_error = TopKError(cpp_result.values, ref.top);
+    const double py_error = TopKError(py_values, ref.top);
+    const double ratio = t[1].median / t[0].median;
+    rows.push_back(
+        {"spectrum",
+         absl::StrFormat("%s, eval mode: top-%d eigenvalues by |lambda| (reference Lanczos to "
+                         "residual 1e-5, %s: %s); both stop when every value changed by < 1e-3 "
+                         "relative; error = largest relative error of the %d",
+                         m.name, k, ref.top_status, Values(ref.top), k),
+         Cell(t[0], 1, "s") + absl::StrFormat(", Lanczos %d HVPs (%s; error %.1e)",
+                                              cpp_result.hvps, Values(cpp_result.values),
+                                              cpp_error),
+         Cell(t[1], 1, "s") +
+             absl::StrFormat(", PyHessian power iteration with deflation %d HVPs (%s; error "
+                             "%.1e)",
+                             py_hvps, Values(py_values), py_error),
+         absl::StrFormat("%.1fx faster", ratio), ">= 2x at equal error",
+         Met(ratio, cpp_error, py_error)});
+  }
+
+  void TraceRows(Model& m, const SpectrumReference& ref) {
+    const int probes = absl::GetFlag(FLAGS_spectrum_probes);
+    TraceEstimate hutchinson, plus;
+    std::vector<double> py_samples;
+    auto cpp_side = [&](TraceOptions::Method method, TraceEstimate* out) {
+      return TimedOnHessian(m, [probes, method, out](HessianOperator& h) {
+        TraceOptions o;
+        o.method = method;
+        o.hvps = probes;
+        o.seed = 1;
+        *out = EstimateTrace(h, o).value();
+      });
+    };
+    const std::vector<Stats> t = AlternateAll(
+        {cpp_side(TraceOptions::Method::kHutchinson, &hutchinson),
+         cpp_side(TraceOptions::Method::kHutchPlusPlus, &plus),
+         [&] {
+           const std::string json = Python(absl::StrFormat(
+               "spectrum --quantity trace --probes %d %s", probes, m.py_args));
+           py_samples = JsonNumbers(json, "samples");
+           return JsonNumber(json, "seconds");
+         }},
+        /*drop_first=*/false);
+    const MeanInterval py = StudentInterval(py_samples);
+    auto error = [&](const MeanInterval& e) {
+      return absl::StrFormat("%.5g, error %.2g, stated standard error %.2g", e.mean,
+                             std::abs(e.mean - ref.trace.mean), e.standard_error);
+    };
+    const std::string py_cell =
+        Cell(t[2], 1, "s") + absl::StrFormat(", PyHessian Hutchinson, %d HVPs (%s)",
+                                             static_cast<int>(py_samples.size()), error(py));
+    for (int side = 0; side < 2; ++side) {
+      const TraceEstimate& e = side == 0 ? hutchinson : plus;
+      const double ratio = t[2].median / t[side].median;
+      rows.push_back(
+          {"spectrum",
+           absl::StrFormat("%s, eval mode: trace, %d Rademacher probes (HVPs) on both sides; "
+                           "reference Hutchinson with %d probes: %.5g (standard error %.2g)",
+                           m.name, probes, absl::GetFlag(FLAGS_reference_hvps), ref.trace.mean,
+                           ref.trace.standard_error),
+           Cell(t[side], 1, "s") +
+               absl::StrFormat(", %s, %d HVPs (%s)", side == 0 ? "Hutchinson" : "Hutch++",
+                               e.hvps, error(e.trace)),
+           py_cell, absl::StrFormat("%.1fx faster", ratio),
+           ">= 2x at equal error (stated standard error)",
+           Met(ratio, e.trace.standard_error, py.standard_error)});
+    }
+  }
+
+  // Moments 1 and 2 of a density as errors against the reference's trace
+  // and tr(H^2) (each times 1 / dim), relative.
+  static std::string MomentErrors(const std::vector<Quadrature>& runs,
+                                  const SpectrumReference& ref) {
+    const std::vector<MeanInterval> m = DensityMoments(runs, 2);
+    const double n = static_cast<double>(ref.dim);
+    return absl::StrFormat(
+        "moment errors: trace %.2g, tr(H^2) %.2g (relative)",
+        std::abs(n * m[0].mean - ref.trace.mean) / std::abs(ref.trace.mean),
+        std::abs(n * m[1].mean - ref.squared_frobenius.mean) / ref.squared_frobenius.mean);
+  }
+
+  void DensityRow(Model& m, const SpectrumReference& ref) {
+    const int runs = absl::GetFlag(FLAGS_density_runs), steps = absl::GetFlag(FLAGS_density_steps);
+    SpectralDensity cpp_result;
+    std::vector<Quadrature> py_runs;
+    int py_hvps = 0;
+    const std::vector<Stats> t = AlternateAll(
+        {TimedOnHessian(m,
+                        [&](HessianOperator& h) {
+                          DensityOptions o;
+                          o.runs = runs;
+                          o.lanczos_steps = steps;
+                          o.seed = 1;
+                          cpp_result = EstimateSpectralDensity(h, o).value();
+                        }),
+         [&] {
+           const std::string json = Python(absl::StrFormat(
+               "spectrum --quantity density --runs %d --lanczos_steps %d %s", runs, steps, m.py_args));
+           py_runs = PythonQuadratures(json);
+           py_hvps = static_cast<int>(JsonNumber(json, "hvps"));
+           return JsonNumber(json, "seconds");
+         }},
+        /*drop_first=*/false);
+    const double ratio = t[1].median / t[0].median;
+    rows.push_back(
+        {"spectrum",
+         absl::StrFormat("%s, eval mode: eigenvalue density, stochastic Lanczos quadrature with "
+                         "%d run(s) x %d Lanczos steps on both sides (the same estimator: its "
+                         "error has one distribution); reference trace %.5g and tr(H^2) %.5g "
+                         "(Hutchinson, %d probes, standard errors %.2g and %.2g)",
+                         m.name, runs, steps, ref.trace.mean, ref.squared_frobenius.mean,
+                         absl::GetFlag(FLAGS_reference_hvps), ref.trace.standard_error,
+                         ref.squared_frobenius.standard_error),
+         Cell(t[0], 1, "s") + absl::StrFormat(", %d HVPs, full reorthogonalisation (%s)",
+                                              cpp_result.hvps,
+                                              MomentErrors(cpp_result.runs, ref)),
+         Cell(t[1], 1, "s") + absl::StrFormat(", PyHessian %d HVPs (%s)", py_hvps,
+                                              MomentErrors(py_runs, ref)),
+         absl::StrFormat("%.1fx faster", ratio), ">= 2x at equal error",
+         ratio >= 2.0 ? "yes" : "no"});
+  }
+
+  // PyHessian's density as quadratures: flat nodes and weights, run sizes.
+  static std::vector<Quadrature> PythonQuadratures(const std::string& json) {
+    const std::vector<double> nodes = JsonNumbers(json, "nodes");
+    const std::vector<double> weights = JsonNumbers(json, "weights");
+    std::vector<Quadrature> runs;
+    size_t offset = 0;
+    for (double size : JsonNumbers(json, "run_sizes")) {
+      const size_t n = static_cast<size_t>(size);
+      if (offset + n > nodes.size() || offset + n > weights.size()) break;
+      runs.push_back({{nodes.begin() + offset, nodes.begin() + offset + n},
+                      {weights.begin() + offset, weights.begin() + offset + n}});
+      offset += n;
+    }
+    return runs;
+  }
+
   void Scaling() {
     for (double width : {0.125, 0.25, 0.5}) {
       for (int64_t batch : {16, 32, 64}) {
@@ -505,9 +812,11 @@ class Bench {
 absl::StatusOr<std::vector<std::string>> ParseSections(const std::string& flag) {
   const std::vector<std::string> sections = absl::StrSplit(flag, ',');
   for (const std::string& s : sections) {
-    if (s != "optimizer" && s != "networks" && s != "scaling") {
+    if (s != "optimizer" && s != "networks" && s != "spectrum" && s != "scaling") {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "--sections: unknown section \"%s\"; expected optimizer, networks or scaling", s));
+          "--sections: unknown section \"%s\"; expected optimizer, networks, spectrum or "
+          "scaling",
+          s));
     }
   }
   return sections;
@@ -522,10 +831,11 @@ void RunSections(const std::vector<std::string>& sections, Bench& bench) {
     std::fprintf(stderr, "bench: optimizer engine\n");
     bench.Optimizer();
   }
-  if (wanted("networks")) {
-    std::fprintf(stderr, "bench: training steps and curvature\n");
-    bench.Networks(
-        (std::filesystem::temp_directory_path() / "warmup_bench_inputs").string());
+  if (wanted("networks") || wanted("spectrum")) {
+    std::fprintf(stderr, "bench: %s\n",
+                 wanted("networks") ? "training steps and curvature" : "spectrum");
+    bench.Networks((std::filesystem::temp_directory_path() / "warmup_bench_inputs").string(),
+                   wanted("networks"), wanted("spectrum"));
   }
   if (wanted("scaling")) {
     std::fprintf(stderr, "bench: scaling\n");
@@ -543,6 +853,15 @@ std::string ReportedClock() {
   return "unknown";
 }
 
+// The 1-, 5- and 15-minute load averages the kernel reports (other jobs
+// on a shared machine slow both sides alike).
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double one = 0, five = 0, fifteen = 0;
+  if (!(in >> one >> five >> fifteen)) return "unknown";
+  return absl::StrFormat("%.2f, %.2f, %.2f", one, five, fifteen);
+}
+
 // all.md: the machine, settings and versions, then one table row per case.
 std::string MarkdownReport(const Bench& bench, const std::string& runtime) {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -553,11 +872,14 @@ std::string MarkdownReport(const Bench& bench, const std::string& runtime) {
     return it == bench.versions.end() ? std::string("unknown") : it->second;
   };
   std::string md = absl::StrFormat(
-      "# bench:all, %s\n\n- machine: %s, %u cores, %s\n- %s\n- repeats: %d alternating "
-      "(C++, Python) after one warm-up; medians (min-max)\n- LibTorch %s (C++) and torch %s "
+      "# bench:all, %s\n\n- machine: %s, %u cores, %s\n- load average (1, 5, 15 min): %s at "
+      "the start, %s at the end\n- %s\n- repeats: %d alternating "
+      "(C++, Python) after one warm-up (spectrum rows: a warm-up inside each timed process "
+      "instead); medians (min-max)\n- LibTorch %s (C++) and torch %s "
       "(Python) from the same .venv, NumPy %s, PyHessian 0.1, Eigen %d.%d.%d; 1024^3 fp32 "
       "matmul %s GFLOP/s\n\n",
-      date, CpuModel(), std::thread::hardware_concurrency(), ReportedClock(), runtime,
+      date, CpuModel(), std::thread::hardware_concurrency(), ReportedClock(),
+      version("load at start"), LoadAverage(), runtime,
       absl::GetFlag(FLAGS_repeats), TORCH_VERSION, version("torch (Python)"),
       version("numpy"), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
       version("matmul_gflops_1024"));
@@ -602,6 +924,7 @@ int main(int argc, char** argv) {
   }
   PythonBinary() = std::string(ws ? ws : ".") + "/.venv/bin/python";
   Bench bench(absl::GetFlag(FLAGS_repeats), threads);
+  bench.versions["load at start"] = LoadAverage();
   RunSections(*sections, bench);
   const std::string md = MarkdownReport(bench, runtime);
   OutputBatch batch;

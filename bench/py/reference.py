@@ -9,6 +9,13 @@ preceded by an untimed warm-up of the same work in this process.
   pyhessian --model ... --tolerance T PyHessian's top eigenvalue (its power
                                       iteration, its stopping rule), timed from
                                       the create-graph pass on, after one untimed run
+  spectrum --model ... --quantity topk|trace|density
+                                      PyHessian's top-k eigenvalues (--k, --tolerance,
+                                      --max_iterations), trace (--probes Rademacher
+                                      probes, never stopping early) or density
+                                      (--runs, --lanczos_steps), timed from the create-graph
+                                      pass on, after an untimed warm-up (the
+                                      create-graph pass and two HVPs)
   hvp --model ... --repeats R         one Hessian-vector product, train mode:
                                       reverse-over-reverse (autograd.grad of a
                                       gradient graph built once) and forward-over-
@@ -87,10 +94,10 @@ def step(args):
             "torch": torch.__version__, "numpy": np.__version__}
 
 
-def pyhessian(args):
-    torch, model, x, y, criterion = setup(args)
-    import pyhessian as package
-    # The module (the package's name "hessian" is the class it exports).
+def counting_pyhessian():
+    """PyHessian's module (the package's name "hessian" is the class it
+    exports) with its Hessian-vector products counted in hvps[0]."""
+    import pyhessian  # noqa: F401 (loads pyhessian.hessian)
     pyhessian_module = sys.modules["pyhessian.hessian"]
     hvps = [0]
     product = pyhessian_module.hessian_vector_product
@@ -100,6 +107,13 @@ def pyhessian(args):
         return product(*a, **k)
 
     pyhessian_module.hessian_vector_product = counted
+    return pyhessian_module, hvps
+
+
+def pyhessian(args):
+    torch, model, x, y, criterion = setup(args)
+    import pyhessian as package
+    pyhessian_module, hvps = counting_pyhessian()
 
     def top_eigenvalue():
         model.zero_grad(set_to_none=True)  # PyHessian accumulates into .grad
@@ -115,6 +129,51 @@ def pyhessian(args):
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "hvps": hvps[0], "eigenvalue": value,
             "pyhessian": getattr(package, "__version__", "0.1")}
+
+
+def eig_for_pyhessian_density(t, eigenvectors=False):
+    """torch.eig as PyHessian 0.1's density calls it (removed in torch 1.9):
+    eigenvalues as (real, imaginary) columns and the eigenvectors, from the
+    symmetric solver (T is symmetric tridiagonal, so the decomposition is the
+    same; the order does not matter to PyHessian)."""
+    import torch
+    values, vectors = torch.linalg.eigh(t)
+    return torch.stack([values, torch.zeros_like(values)], 1), vectors
+
+
+def spectrum(args):
+    torch, model, x, y, criterion = setup(args)
+    import pyhessian as package
+    pyhessian_module, hvps = counting_pyhessian()
+    torch.eig = eig_for_pyhessian_density  # torch 2 keeps only a stub that raises
+
+    def build():
+        model.zero_grad(set_to_none=True)  # PyHessian accumulates into .grad
+        torch.manual_seed(args.seed)
+        return pyhessian_module.hessian(model, criterion, data=(x, y), cuda=False)
+
+    def measure():
+        comp = build()
+        if args.quantity == "topk":
+            values, _ = comp.eigenvalues(maxIter=args.max_iterations, tol=args.tolerance,
+                                         top_n=args.k)
+            return {"values": [float(v) for v in values]}
+        if args.quantity == "trace":
+            samples = comp.trace(maxIter=args.probes, tol=float("-inf"))
+            return {"samples": [float(v) for v in samples]}
+        nodes, weights = comp.density(iter=args.lanczos_steps, n_v=args.runs)
+        return {"nodes": [float(v) for run in nodes for v in run],
+                "weights": [float(v) for run in weights for v in run],
+                "run_sizes": [len(run) for run in nodes]}
+
+    build().eigenvalues(maxIter=2, tol=0.0, top_n=1)  # warm-up
+    hvps[0] = 0
+    start = time.perf_counter()
+    out = measure()
+    out["seconds"] = time.perf_counter() - start
+    out["hvps"] = hvps[0]
+    out["pyhessian"] = getattr(package, "__version__", "0.1")
+    return out
 
 
 def hvp(args):
@@ -168,7 +227,7 @@ def hvp(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["optimizer", "step", "pyhessian", "hvp"])
+    p.add_argument("what", choices=["optimizer", "step", "pyhessian", "spectrum", "hvp"])
     p.add_argument("--dim", type=int, default=2)
     p.add_argument("--iterations", type=int, default=100000)
     p.add_argument("--model", choices=["resnet", "gpt"], default="resnet")
@@ -180,8 +239,15 @@ def main():
     p.add_argument("--tolerance", type=float, default=1e-3)
     p.add_argument("--max_iterations", type=int, default=100)
     p.add_argument("--dir", default=".")
+    p.add_argument("--quantity", choices=["topk", "trace", "density"], default="topk")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--probes", type=int, default=100)
+    p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--lanczos_steps", type=int, default=100)
+    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
-    what = {"optimizer": optimizer, "step": step, "pyhessian": pyhessian, "hvp": hvp}
+    what = {"optimizer": optimizer, "step": step, "pyhessian": pyhessian, "spectrum": spectrum,
+            "hvp": hvp}
     print(json.dumps(what[args.what](args)))
 
 
