@@ -592,7 +592,15 @@ absl::Status CheckGradientsOnce(const TrainRequest& r, torch::Device device, Tas
       absl::StrCat(r.network.SerializeAsString(), "|", batch, "|", device.str());
   auto it = checked->find(key);
   if (it == checked->end()) {
+    // The float64 copy draws its initial weights from the default generators:
+    // put them back, or the first run of a process would train on other draws
+    // than the next run with the same seed.
+    const torch::Device cpu(torch::kCPU);
+    const at::Tensor cpu_state = GeneratorState(cpu);
+    const at::Tensor device_state = device.is_cpu() ? cpu_state : GeneratorState(device);
     it = checked->emplace(key, task.CheckGradients(batch)).first;
+    SetGeneratorState(cpu, cpu_state);
+    if (!device.is_cpu()) SetGeneratorState(device, device_state);
   }
   return CheckGradientAgreement(it->second, r.network.model());
 }
