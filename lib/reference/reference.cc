@@ -36,16 +36,19 @@ constexpr int kCheckpointsPerCurve = 6;
 // Rounding-level quantities: |fresh - stored| <= tolerance |stored| seed by
 // seed, each tolerance about ten times the largest difference measured
 // between oneDNN's AVX2 and AVX-512 kernels, 1 and 2 threads, and an Intel
-// and an AMD CPU, on Figure 1's smoke runs (docs/reproducibility.md): the
-// first loss moved by at most 2e-7, the first gradient norm by 2.3e-4, the
-// first Hessian-vector product by 4.6e-3 and the first Lanczos estimate by
-// 1.1e-3 (threads change the reduction order of batch-norm statistics and
-// of oneDNN's kernels, and Lanczos may stop one step apart). Between seeds
-// they differ by 0.5% to 65%.
+// and an AMD CPU, on the smoke and cpu runs of every network spec
+// (docs/reproducibility.md): the first loss moved by at most 4.5e-6, the
+// first gradient norm by 2.9e-3 (both Figure 3's cpu tier, AVX2 and two
+// threads: batch norm over 16 images divides by small variances), the first
+// Hessian-vector product by 4.6e-3 and the first Lanczos estimate by 1.1e-3
+// (threads change the reduction order of batch-norm statistics and of
+// oneDNN's kernels; Lanczos may stop one step apart, hence 27 times).
+// Between seeds they differ by 0.5% to 65%.
 double TightTolerance(const std::string& name) {
-  if (absl::EndsWith(name, ".initial_loss")) return 1e-5;
-  if (absl::EndsWith(name, ".initial_grad_norm")) return 2e-3;
-  return 3e-2;  // initial_hvp_norm, initial_smoothness
+  if (absl::EndsWith(name, ".initial_loss")) return 5e-5;
+  if (absl::EndsWith(name, ".initial_grad_norm")) return 3e-2;
+  if (absl::EndsWith(name, ".initial_hvp_norm")) return 5e-2;
+  return 3e-2;  // initial_smoothness
 }
 
 const char kDeterministicRule[] =
