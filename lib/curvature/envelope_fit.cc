@@ -9,6 +9,7 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include "lib/stats/stats.h"
 #include "lib/theory/warmup.h"
 
 namespace warmup {
@@ -207,33 +208,6 @@ double Coverage(const PointFit& f, const std::vector<double>& gap,
   return static_cast<double>(below) / gap.size();
 }
 
-// P(|T| <= t) for Student's t with an integer `dof` >= 1 degrees of freedom,
-// in closed form (Abramowitz and Stegun 26.7.3-4), theta = atan(t / sqrt(dof)).
-double StudentCentralProbability(double t, int dof) {
-  const double theta = std::atan(t / std::sqrt(static_cast<double>(dof)));
-  const double c2 = std::cos(theta) * std::cos(theta);
-  double term = 1.0, sum = 1.0;
-  if (dof % 2 == 0) {
-    for (int k = 1; 2 * k <= dof - 2; ++k) sum += term *= c2 * (2 * k - 1) / (2 * k);
-    return std::sin(theta) * sum;
-  }
-  const double pi = 3.14159265358979323846;
-  if (dof == 1) return 2 * theta / pi;
-  for (int k = 1; 2 * k <= dof - 3; ++k) sum += term *= c2 * (2 * k) / (2 * k + 1);
-  return 2 / pi * (theta + std::sin(theta) * std::cos(theta) * sum);
-}
-
-// Student's t quantile at probability p in (0.5, 1), by bisection.
-double StudentQuantile(double p, int dof) {
-  double lo = 0.0, hi = 1.0;
-  while (StudentCentralProbability(hi, dof) < 2 * p - 1) hi *= 2;
-  for (int i = 0; i < 60; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (StudentCentralProbability(mid, dof) < 2 * p - 1 ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
 // Intervals of (rho, K0, Krho) over fits to runs resampled with
 // replacement (whole runs: points within a run are time-correlated):
 // percentiles, or for rho the Student-t interval of the options. A
@@ -270,7 +244,7 @@ void BootstrapRuns(const std::vector<ProfileRun>& runs,
     double ss = 0.0;
     for (double x : rhos) ss += (x - mean) * (x - mean);
     const double half =
-        StudentQuantile(hi, static_cast<int>(runs.size()) - 1) *
+        StudentTQuantile(hi, static_cast<double>(runs.size()) - 1) *
         std::sqrt(r / (r - 1) * ss / (rhos.size() - 1));
     out->rho_ci = {out->rho - half, out->rho + half};
   }

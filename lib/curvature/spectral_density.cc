@@ -4,47 +4,12 @@
 #include <cmath>
 #include <limits>
 
+#include "lib/stats/stats.h"
+
 namespace warmup {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// The regularised incomplete beta function I_x(a, b) by its continued
-// fraction (modified Lentz), on the side where it converges fast.
-double IncompleteBeta(double x, double a, double b) {
-  if (x <= 0) return 0.0;
-  if (x >= 1) return 1.0;
-  if (x > (a + 1) / (a + b + 2)) return 1.0 - IncompleteBeta(1.0 - x, b, a);
-  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
-                                a * std::log(x) + b * std::log1p(-x)) /
-                       a;
-  constexpr double kTiny = 1e-300;
-  double f = 1.0, c = 1.0, d = 0.0;
-  for (int i = 0; i <= 400; ++i) {
-    const int m = i / 2;
-    double numerator;
-    if (i == 0) {
-      numerator = 1.0;
-    } else if (i % 2 == 0) {
-      numerator = m * (b - m) * x / ((a + 2.0 * m - 1) * (a + 2.0 * m));
-    } else {
-      numerator = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1));
-    }
-    d = 1.0 + numerator * d;
-    d = 1.0 / (std::abs(d) < kTiny ? kTiny : d);
-    c = 1.0 + numerator / (std::abs(c) < kTiny ? kTiny : c);
-    const double delta = c * d;
-    f *= delta;
-    if (std::abs(1.0 - delta) < 1e-15) break;
-  }
-  return front * (f - 1.0);
-}
-
-// Student's t distribution function.
-double StudentCdf(double t, double dof) {
-  const double tail = 0.5 * IncompleteBeta(dof / (dof + t * t), 0.5 * dof, 0.5);
-  return t >= 0 ? 1.0 - tail : tail;
-}
 
 double Normal(double x, double mean, double variance) {
   return std::exp(-(x - mean) * (x - mean) / (2 * variance)) /
@@ -70,35 +35,16 @@ std::pair<double, double> DensityRange(const std::vector<Quadrature>& runs, doub
 
 }  // namespace
 
-double StudentQuantile(double p, double dof) {
-  if (!(p > 0 && p < 1 && dof > 0)) return kNaN;
-  if (p < 0.5) return -StudentQuantile(1 - p, dof);
-  double lo = 0, hi = 1;
-  while (StudentCdf(hi, dof) < p && hi < 1e300) hi *= 2;
-  for (int i = 0; i < 200 && hi - lo > 1e-12 * std::max(1.0, lo); ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (StudentCdf(mid, dof) < p ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
 MeanInterval StudentInterval(const std::vector<double>& samples) {
   MeanInterval m;
   m.samples = static_cast<int>(samples.size());
-  if (samples.empty()) {
-    m.mean = m.standard_error = m.lo95 = m.hi95 = kNaN;
-    return m;
-  }
-  for (double s : samples) m.mean += s;
-  m.mean /= samples.size();
+  m.mean = samples.empty() ? kNaN : Mean(samples);
   if (samples.size() < 2) {
     m.standard_error = m.lo95 = m.hi95 = kNaN;
     return m;
   }
-  double ss = 0;
-  for (double s : samples) ss += (s - m.mean) * (s - m.mean);
-  m.standard_error = std::sqrt(ss / (samples.size() - 1) / samples.size());
-  const double half = StudentQuantile(0.975, samples.size() - 1.0) * m.standard_error;
+  m.standard_error = SampleSd(samples) / std::sqrt(static_cast<double>(samples.size()));
+  const double half = StudentTQuantile(0.975, samples.size() - 1.0) * m.standard_error;
   m.lo95 = m.mean - half;
   m.hi95 = m.mean + half;
   return m;

@@ -28,11 +28,6 @@ struct MeanInterval {
 };
 MeanInterval StudentInterval(const std::vector<double>& samples);
 
-// The p-quantile of Student's t with `dof` > 0 degrees of freedom (0 < p <
-// 1), by bisection on its distribution function (the regularised
-// incomplete beta function): accurate to 1e-10.
-double StudentQuantile(double p, double dof);
-
 // The moments (1/n) sum_j lambda_j^order of the Hessian's n eigenvalues for
 // order = 1 .. max_order, estimated from the runs: each run gives
 // sum_i w_i theta_i^order (= v^T H^order v with v = z / sqrt(n), z
