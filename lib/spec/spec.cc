@@ -402,7 +402,8 @@ std::string RunOfScalar(const std::string& scalar) {
 // Claims: distinct ids, an operator, a rationale, and scalars of existing
 // runs (a sweep's scalars belong to "gd" and its SGD modes; "problem."
 // scalars are the synthetic problem's constants).
-absl::Status ValidateClaims(const spec::Experiment& e, std::set<std::string> labels) {
+absl::Status ValidateClaims(const spec::Experiment& e, std::set<std::string> labels,
+                            const std::string& tier) {
   const bool sweep = e.sweep().horizons_size() > 0;
   if (sweep) {
     labels = {"gd"};
@@ -426,6 +427,9 @@ absl::Status ValidateClaims(const spec::Experiment& e, std::set<std::string> lab
       return Bad(absl::StrFormat(
           "claims '%s': rationale must say where the threshold came from", c.id()));
     }
+    const bool applies = tier.empty() || c.tiers().empty() ||
+                         std::find(c.tiers().begin(), c.tiers().end(), tier) != c.tiers().end();
+    if (!applies) continue;  // its tiers are validated with their own runs
     for (const auto& [field, scalar] : {std::pair{"metric", c.metric()},
                                         {"divided_by", c.divided_by()},
                                         {"minus", c.minus()}}) {
@@ -488,7 +492,7 @@ absl::Status ValidateTierNames(const spec::Experiment& e) {
 
 }  // namespace
 
-absl::Status ValidateExperiment(const spec::Experiment& e) {
+absl::Status ValidateExperiment(const spec::Experiment& e, const std::string& tier) {
   // Tier overrides are checked as written (ValidateSpecAsWritten): their
   // unset fields are not zeros.
   spec::Experiment untiered = e;
@@ -503,7 +507,7 @@ absl::Status ValidateExperiment(const spec::Experiment& e) {
   if (absl::Status st = ValidateRunShape(e); !st.ok()) return st;
   if (absl::Status st = ValidateRuns(e, &labels); !st.ok()) return st;
   if (absl::Status st = ValidateFigure(e, labels); !st.ok()) return st;
-  return ValidateClaims(e, labels);
+  return ValidateClaims(e, labels, tier);
 }
 
 absl::Status ValidateSpecAsWritten(const spec::Experiment& e) {
@@ -522,12 +526,24 @@ absl::StatusOr<spec::Experiment> BuildExperiment(const std::string& text,
   if (absl::Status st = ValidateSpecAsWritten(*parsed); !st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.message()));
   }
+  // Every tier is validated, not only the one asked for: a mistake in a
+  // cpu-tier claim is found by a smoke run too, before anything trains.
+  for (const spec::Tier& t : parsed->tiers()) {
+    if (t.name() == tier) continue;
+    absl::StatusOr<spec::Experiment> other = ApplyTier(*parsed, t.name());
+    absl::Status st = other.ok() ? ValidateExperiment(*other, t.name()) : other.status();
+    if (!st.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " (tier ", t.name(), "): ", st.message()));
+    }
+  }
   absl::StatusOr<spec::Experiment> tiered = ApplyTier(*parsed, tier);
   if (!tiered.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", tiered.status().message()));
   }
-  if (absl::Status st = ValidateExperiment(*tiered); !st.ok()) {
+  const std::string applied = tier.empty() ? parsed->default_tier() : tier;
+  if (absl::Status st = ValidateExperiment(*tiered, applied); !st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.message()));
   }
   return tiered;

@@ -52,8 +52,11 @@ std::vector<SweepNoiseMode> SweepNoiseModes(const spec::Experiment& experiment);
 
 // Checks a spec after tier overrides: every numeric field finite and in its
 // documented range (proto/range.proto), then the rules between fields (runs,
-// labels, figure panels, claims). The error names the field at fault.
-absl::Status ValidateExperiment(const spec::Experiment& experiment);
+// labels, figure panels, claims). The error names the field at fault. With
+// `tier` set, a claim that does not apply to that tier is checked for form
+// only: its operands may name runs only other tiers have.
+absl::Status ValidateExperiment(const spec::Experiment& experiment,
+                                const std::string& tier = "");
 
 // Checks a spec as written, before a tier is applied: the values each tier
 // sets are finite and in range, tier names are distinct, and default_tier

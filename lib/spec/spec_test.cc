@@ -56,6 +56,47 @@ TEST(TierTest, ScalarsMergeAndListsReplace) {
             std::string::npos);
 }
 
+// A schedule only the cpu tier runs, and a claim about it for that tier:
+// the smoke tier accepts it, and a typo in it is found by a smoke build too.
+constexpr char kTierOnlyRun[] = R"pb(
+  name: "demo"
+  problem { river_valley { mu: 0.1 lambda0: 1 lambda1: 1 } }
+  iterations: 100
+  seeds: [1, 2]
+  schedules { label: "c" constant { lr: 0.01 } }
+  default_tier: "cpu"
+  tiers { name: "smoke" overrides { iterations: 10 } }
+  tiers {
+    name: "cpu"
+    overrides {
+      schedules { label: "c" constant { lr: 0.01 } }
+      schedules { label: "half" constant { lr: 0.005 } }
+    }
+  }
+  claims {
+    id: "half_ends_higher"
+    metric: "RUN.final_loss"
+    op: GT
+    threshold: 0
+    tiers: ["cpu"]
+    rationale: "test"
+  }
+)pb";
+
+TEST(ValidateTest, ClaimsAreCheckedAgainstTheRunsOfTheirOwnTiers) {
+  std::string text = kTierOnlyRun;
+  const std::string good = text.replace(text.find("RUN"), 3, "half");
+  EXPECT_TRUE(BuildExperiment(good, "t", "smoke").ok()) << BuildExperiment(good, "t", "smoke").status();
+  EXPECT_TRUE(BuildExperiment(good, "t", "cpu").ok());
+  std::string typo = kTierOnlyRun;
+  typo.replace(typo.find("RUN"), 3, "hlaf");
+  const auto smoke = BuildExperiment(typo, "t", "smoke");
+  ASSERT_FALSE(smoke.ok());
+  EXPECT_NE(smoke.status().message().find("(tier cpu)"), std::string::npos) << smoke.status();
+  EXPECT_NE(smoke.status().message().find("'hlaf.final_loss' names no run"), std::string::npos)
+      << smoke.status();
+}
+
 TEST(ValidateTest, RejectsBadSpecs) {
   auto base = ParseExperiment(kMinimal, "m");
   ASSERT_TRUE(base.ok());
