@@ -26,7 +26,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bundle=gpu_bundle
-figures=(fig1a_resnet18_cifar10 fig1b_nanogpt_shakespeare fig3_warmup_schedules)
+figures=(fig1a_resnet18_cifar10 fig1b_nanogpt_shakespeare fig3_warmup_schedules fig3b_nanogpt_warmup)
 # Four CPU threads where there are 8 cores or more, else one (two threads on
 # a busy 2-core machine stall at OpenMP barriers).
 threads=${GPU_CHECK_THREADS:-$(( $(nproc) >= 8 ? 4 : 1 ))}
