@@ -144,6 +144,12 @@ TEST(ResultFilesTest, TablesAndSeriesFiles) {
   row->add_cells("9.5");
   EXPECT_EQ(TableMarkdown(*t), "| T | ratio |\n| --- | --- |\n| 10 | 9.5 |\n");
   EXPECT_EQ(TableCsv(*t), "T,ratio\n10,9.5\n");
+  // Cells with commas, quotes or line breaks are quoted (RFC 4180).
+  auto* text = t->add_rows();
+  text->add_cells("not identified (flat, 4%)");
+  text->add_cells("say \"no\"\nthen");
+  EXPECT_EQ(TableCsv(*t),
+            "T,ratio\n10,9.5\n\"not identified (flat, 4%)\",\"say \"\"no\"\"\nthen\"\n");
   auto* s = r.add_series();
   s->set_run("theory/seed1");
   s->set_metric("gap");

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -28,11 +29,26 @@ std::string TableMarkdown(const spec::Table& table) {
   return md;
 }
 
+namespace {
+
+// One CSV cell as RFC 4180 writes it: quoted, with quotes doubled, when it
+// holds a comma, a quote or a line break (a fitted-constants verdict does).
+std::string CsvCell(const std::string& cell) {
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  return absl::StrCat("\"", absl::StrReplaceAll(cell, {{"\"", "\"\""}}), "\"");
+}
+
+std::string CsvRow(const google::protobuf::RepeatedPtrField<std::string>& cells) {
+  std::vector<std::string> quoted;
+  for (const std::string& c : cells) quoted.push_back(CsvCell(c));
+  return absl::StrCat(absl::StrJoin(quoted, ","), "\n");
+}
+
+}  // namespace
+
 std::string TableCsv(const spec::Table& table) {
-  std::string csv = absl::StrCat(absl::StrJoin(table.columns(), ","), "\n");
-  for (const auto& row : table.rows()) {
-    absl::StrAppend(&csv, absl::StrJoin(row.cells(), ","), "\n");
-  }
+  std::string csv = CsvRow(table.columns());
+  for (const auto& row : table.rows()) absl::StrAppend(&csv, CsvRow(row.cells()));
   return csv;
 }
 

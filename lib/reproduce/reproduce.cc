@@ -361,8 +361,9 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   return out;
 }
 
-void WriteReport(const ReproduceOptions& o, const ReproduceSummary& summary,
-                 const std::vector<Planned>& plan, std::FILE* log) {
+// Writes index.html and report.md into the report folder, all or nothing.
+absl::Status WriteReport(const ReproduceOptions& o, const ReproduceSummary& summary,
+                         const std::vector<Planned>& plan, std::FILE* log) {
   std::vector<ReportEntry> entries;
   for (const ExperimentOutcome& out : summary.outcomes) {
     ReportEntry e;
@@ -429,15 +430,10 @@ void WriteReport(const ReproduceOptions& o, const ReproduceSummary& summary,
   OutputBatch batch;
   batch.Add("index.html", ReportHtml(header, entries, claims));
   batch.Add("report.md", ReportMarkdown(header, entries, claims));
-  if (absl::Status st = EnsureWritableDirectory(o.report_dir); !st.ok()) {
-    std::fprintf(log, "error: report: %s\n", std::string(st.message()).c_str());
-    return;
-  }
-  if (absl::Status st = batch.Commit(o.report_dir); !st.ok()) {
-    std::fprintf(log, "error: report: %s\n", std::string(st.message()).c_str());
-    return;
-  }
+  if (absl::Status st = EnsureWritableDirectory(o.report_dir); !st.ok()) return st;
+  if (absl::Status st = batch.Commit(o.report_dir); !st.ok()) return st;
   std::fprintf(log, "report: %s/index.html and report.md\n", o.report_dir.c_str());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -586,7 +582,13 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
                o.tier.c_str(), summary.outcomes.size(), Duration(summary.wall_seconds).c_str(),
                summary.claims_failed, summary.drifted, summary.errors);
   std::fprintf(log, "%s\n", FalseAlarmStatement(summary).c_str());
-  if (!o.report_dir.empty()) WriteReport(o, summary, *plan, log);
+  if (!o.report_dir.empty()) {
+    // A report that cannot be written is an error of the run (exit status 3).
+    if (absl::Status st = WriteReport(o, summary, *plan, log); !st.ok()) {
+      std::fprintf(log, "ERROR report: %s\n", std::string(st.message()).c_str());
+      ++summary.errors;
+    }
+  }
   return summary;
 }
 

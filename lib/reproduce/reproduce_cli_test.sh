@@ -2,8 +2,9 @@
 # //:reproduce end to end on a small deterministic spec of its own (GD on a
 # river valley, well under a second): --update_reference writes a reference,
 # a finished output is reused, a changed spec reruns, a moved reference
-# drifts with exit status 1 and is named, a claim that fails is named, bad
-# flags exit 2, and --reference_from turns a Result file into a reference.
+# drifts with exit status 1 and is named, a claim that fails is named, an
+# unwritable report exits 3, bad flags exit 2, and --reference_from turns a
+# Result file into a reference.
 #   $1 reproduce binary
 set -u
 reproduce=$1
@@ -82,6 +83,13 @@ run --only=no_such_spec
 [ "$rc" -eq 2 ] && grep -q "no spec named 'no_such_spec'" "$tmp/log" || fail "--only typo: rc $rc"
 run --tier=huge
 [ "$rc" -eq 2 ] && grep -q "tier must be smoke, cpu or paper" "$tmp/log" || fail "--tier typo: rc $rc"
+
+# A report that cannot be written is an error (exit status 3), not a quiet 0:
+# the report folder is a plain file here.
+sed -i 's/threshold: -1$/threshold: 0/' "$spec"
+: > "$tmp/not_a_folder"
+run --report_dir="$tmp/not_a_folder"
+[ "$rc" -eq 3 ] && grep -q "^ERROR report: " "$tmp/log" || fail "unwritable report: rc $rc"
 
 # A Result made elsewhere becomes the reference without a run.
 rm "$reference"
