@@ -39,6 +39,14 @@ int ExperimentOutcome::Drifted() const {
 
 namespace {
 
+// Whether `e` or one of `includes` trains networks.
+bool TrainsNetworks(const spec::Experiment& e, const std::vector<spec::Experiment>& includes) {
+  if (e.problem().has_network()) return true;
+  return std::any_of(includes.begin(), includes.end(), [](const spec::Experiment& part) {
+    return part.problem().has_network();
+  });
+}
+
 // A spec found under experiments/, read and tiered before anything runs.
 struct Planned {
   std::string name;
@@ -134,7 +142,7 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
   // synthetic specs (seconds) before network ones (minutes).
   auto cost = [&](const Planned& p) {
     if (p.stored_seconds >= 0) return p.stored_seconds;
-    return HasNetworks(p.experiment, p.path, o.tier) ? 2e300 : 1e300;
+    return TrainsNetworks(p.experiment, p.includes) ? 2e300 : 1e300;
   };
   std::stable_sort(plan.begin(), plan.end(),
                    [&](const Planned& a, const Planned& b) { return cost(a) < cost(b); });
@@ -144,11 +152,20 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
   return plan;
 }
 
-// The stamp a finished run leaves beside its Result: what it was made from.
-std::string Stamp(const std::string& tier, const std::string& device, const std::string& commit,
+// The stamp a finished run leaves beside its Result: every option that
+// changes what the output folder holds (the numbers: tier, device, threads,
+// code, specs, data; the files: whether figures were drawn). The data folder
+// counts by its checksum list when it has one (tools/download_data.sh writes
+// SHA256SUMS), else by its path.
+std::string Stamp(const ReproduceOptions& o, const std::string& commit,
                   const std::string& inputs_sha256) {
-  return absl::StrCat("tier ", tier, "\ndevice ", device, "\ngit_commit ", commit,
-                      "\nspecs_sha256 ", inputs_sha256, "\n");
+  std::string sums;
+  const std::string data = ReadFile(o.data_dir + "/SHA256SUMS", &sums).ok()
+                               ? absl::StrCat("SHA256SUMS ", Sha256Hex(sums))
+                               : absl::StrCat("folder '", o.data_dir, "'");
+  return absl::StrCat("tier ", o.tier, "\ndevice ", o.device, "\nthreads ", o.threads,
+                      "\ngit_commit ", commit, "\nspecs_sha256 ", inputs_sha256, "\ndata ", data,
+                      "\nplot ", o.plot ? "yes" : "no", "\n");
 }
 
 // The code version a finished output must match: the commit, "-dirty" when
@@ -235,7 +252,7 @@ absl::Status WriteReference(const Planned& p, const ReproduceOptions& o,
                             ExperimentOutcome* out, std::FILE* log) {
   ReferenceInputs in;
   in.result = &out->result;
-  in.seeded_networks = HasNetworks(p.experiment, p.path, o.tier);
+  in.seeded_networks = TrainsNetworks(p.experiment, p.includes);
   in.spec_seeds = SeedsOf(p.experiment);
   in.included = IncludedNames(p);
   absl::StatusOr<std::unique_ptr<spec::Result>> extra =
@@ -318,7 +335,7 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   out.experiment = p.experiment;
   out.out_dir = absl::StrCat(o.out_root, "/", o.tier, "/", p.name);
   const std::string stamp_path = out.out_dir + "/reproduce.stamp";
-  const std::string stamp = Stamp(o.tier, o.device, commit, p.inputs_sha256);
+  const std::string stamp = Stamp(o, commit, p.inputs_sha256);
   std::string old_stamp;
   if (!o.rerun && ReadFile(stamp_path, &old_stamp).ok() && old_stamp == stamp) {
     absl::StatusOr<spec::Result> r = ReadResult(out.out_dir + "/result.textproto");
@@ -493,16 +510,13 @@ std::string FalseAlarmStatement(const ReproduceSummary& s) {
       100 * kFamilyFalseAlarm);
 }
 
-bool HasNetworks(const spec::Experiment& e, const std::string& spec_path,
-                 const std::string& tier) {
+absl::StatusOr<bool> HasNetworks(const spec::Experiment& e, const std::string& spec_path,
+                                 const std::string& tier) {
   if (e.problem().has_network()) return true;
   absl::StatusOr<std::vector<spec::Experiment>> includes =
       LoadIncludes(e, spec_path, tier, nullptr);
-  if (!includes.ok()) return false;
-  for (const spec::Experiment& part : *includes) {
-    if (part.problem().has_network()) return true;
-  }
-  return false;
+  if (!includes.ok()) return includes.status();
+  return TrainsNetworks(e, *includes);
 }
 
 absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE* log) {
@@ -623,7 +637,9 @@ absl::StatusOr<std::vector<std::string>> ReferencesFromResults(
     }
     ReferenceInputs in;
     in.result = &*result;
-    in.seeded_networks = HasNetworks(*e, spec_path, result->tier());
+    absl::StatusOr<bool> networks = HasNetworks(*e, spec_path, result->tier());
+    if (!networks.ok()) return networks.status();
+    in.seeded_networks = *networks;
     in.spec_seeds = SeedsOf(*e);
     for (const std::string& include : e->include()) {
       in.included.push_back(fs::path(include).stem().string());

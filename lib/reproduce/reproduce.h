@@ -100,9 +100,11 @@ int TierTestCount(const std::string& reference_dir, const std::string& tier);
 std::string FalseAlarmStatement(const ReproduceSummary& summary);
 
 // Whether a spec (or one it includes) trains networks: its reference then
-// uses the seed-spread tolerance.
-bool HasNetworks(const spec::Experiment& experiment, const std::string& spec_path,
-                 const std::string& tier);
+// uses the seed-spread tolerance. An include that cannot be loaded is an
+// error, never "no networks" (that would give a network composite the
+// deterministic 1e-9 tolerance).
+absl::StatusOr<bool> HasNetworks(const spec::Experiment& experiment,
+                                 const std::string& spec_path, const std::string& tier);
 
 }  // namespace warmup
 

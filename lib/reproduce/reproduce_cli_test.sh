@@ -60,6 +60,12 @@ run
 grep -q "finished output reused" "$tmp/log" || fail "second run did not reuse the finished output"
 grep -q "reference [1-9][0-9]* OK, 0 DRIFT" "$tmp/log" || fail "no reference comparison"
 
+# Another thread count or figures on: the finished output is not reused.
+run --threads=2
+grep -q "toy_river: ran" "$tmp/log" || fail "a different --threads reused the finished output"
+run --threads=2 --plot=true
+grep -q "toy_river: ran" "$tmp/log" || fail "--plot=true reused an output made without figures"
+
 # A changed spec (a comment suffices: the hash changes) reruns.
 echo "# changed" >> "$spec"
 run

@@ -9,8 +9,8 @@ tmp=${TEST_TMPDIR:-$(mktemp -d)}
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
-  echo "SKIPPED: chromium is not installed (tools/setup.sh installs Debian's chromium)"
-  exit 0
+  echo "FAIL: chromium is not installed: run tools/setup.sh (it installs Debian's chromium)"
+  exit 1
 fi
 
 "$reproduce" --tier=smoke --only=fig2_river_valley,table_speedup --threads=1 \
