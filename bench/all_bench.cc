@@ -626,6 +626,8 @@ class Bench {
            const std::string json = Python(absl::StrFormat(
                "spectrum --quantity topk --k %d --tolerance 1e-3 --max_iterations 100 %s", k,
                m.py_args));
+           versions.emplace("torch (Python)", JsonString(json, "torch"));
+           versions.emplace("numpy", JsonString(json, "numpy"));
            py_values = JsonNumbers(json, "values");
            py_hvps = static_cast<int>(JsonNumber(json, "hvps"));
            return JsonNumber(json, "seconds");

@@ -173,6 +173,9 @@ def spectrum(args):
     out["seconds"] = time.perf_counter() - start
     out["hvps"] = hvps[0]
     out["pyhessian"] = getattr(package, "__version__", "0.1")
+    import numpy
+    out["torch"] = torch.__version__
+    out["numpy"] = numpy.__version__
     return out
 
 
