@@ -314,6 +314,45 @@ absl::Status ValidateRunShape(const spec::Experiment& e) {
 
 // Schedules and tuned baselines: each valid, each label distinct. Fills
 // `labels` with every run label.
+// A network baseline is tuned on seeds disjoint from the claim seeds (an
+// empty list means the first claim seed, allowed only for a single seed), so
+// that the seeds a claim is tested on do not select its baseline.
+absl::Status ValidateTuningSeeds(const spec::Experiment& e, const spec::TunedBaseline& b) {
+  if (!e.problem().has_network() || e.seeds_size() < 2) return absl::OkStatus();
+  if (b.tuning_seeds().empty()) {
+    return Bad(absl::StrFormat(
+        "tuned '%s'.tuning_seeds: empty (tune on the first seed) with %d claim seeds; list "
+        "tuning seeds disjoint from seeds",
+        b.label(), e.seeds_size()));
+  }
+  for (int64_t seed : b.tuning_seeds()) {
+    if (std::find(e.seeds().begin(), e.seeds().end(), seed) != e.seeds().end()) {
+      return Bad(absl::StrFormat(
+          "tuned '%s'.tuning_seeds: %d is also in seeds; list tuning seeds disjoint from the "
+          "claim seeds so that the claim seeds do not select the baseline",
+          b.label(), seed));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A character-level network's training prefix holds two windows of
+// context + 1 (the trainer's batches and its measurement windows need them).
+absl::Status ValidateTrainingText(const spec::Experiment& e) {
+  const spec::Network& n = e.problem().network();
+  if (!e.problem().has_network() || n.dataset() != "tinyshakespeare" || n.train_examples() <= 0) {
+    return absl::OkStatus();
+  }
+  const int64_t context = n.context() > 0 ? n.context() : 64;  // the trainer's default
+  if (n.train_examples() < 2 * (context + 1)) {
+    return Bad(absl::StrFormat(
+        "problem.network.train_examples: %d characters cannot hold two windows of context + 1 "
+        "(%d); expected at least %d",
+        n.train_examples(), context + 1, 2 * (context + 1)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateRuns(const spec::Experiment& e, std::set<std::string>* labels) {
   for (const spec::Schedule& s : e.schedules()) {
     if (absl::Status st = ValidateSchedule(s); !st.ok()) return st;
@@ -325,6 +364,7 @@ absl::Status ValidateRuns(const spec::Experiment& e, std::set<std::string>* labe
     }
   }
   for (const spec::TunedBaseline& b : e.tuned()) {
+    if (absl::Status st = ValidateTuningSeeds(e, b); !st.ok()) return st;
     if (absl::Status st = ValidateTunedBaseline(b, e.problem().has_network(),
                                                 e.stop().target_gap() > 0);
         !st.ok()) {
@@ -505,6 +545,7 @@ absl::Status ValidateExperiment(const spec::Experiment& e, const std::string& ti
   if (!e.include().empty()) return ValidateComposite(e);
   std::set<std::string> labels;
   if (absl::Status st = ValidateRunShape(e); !st.ok()) return st;
+  if (absl::Status st = ValidateTrainingText(e); !st.ok()) return st;
   if (absl::Status st = ValidateRuns(e, &labels); !st.ok()) return st;
   if (absl::Status st = ValidateFigure(e, labels); !st.ok()) return st;
   return ValidateClaims(e, labels, tier);

@@ -97,6 +97,51 @@ TEST(ValidateTest, ClaimsAreCheckedAgainstTheRunsOfTheirOwnTiers) {
       << smoke.status();
 }
 
+// Cross-field checks a network run would otherwise meet only after it started:
+// tuning seeds that overlap the claim seeds, and a training text too short for
+// two windows.
+TEST(ValidateTest, NetworkCrossFieldChecksRunBeforeTraining) {
+  auto spec = ParseExperiment(R"pb(
+    name: "net"
+    problem { network { model: "nanogpt" dataset: "tinyshakespeare" context: 64 train_examples: 1000 } }
+    optimizer { kind: SGD batch_size: 4 }
+    iterations: 10
+    seeds: [1, 2]
+    schedules { label: "theory" theory_warmup { c: 1 k0: 10 krho: 0.01 rho: 1 } }
+    tuned {
+      label: "constant"
+      schedule { label: "constant" constant { lr: 0.1 } }
+      rate_grid: [0.1]
+      rule: ANY
+      objective: "final_loss"
+      tuning_seeds: [100]
+    }
+    claims { id: "ok" kind: SANITY metric: "constant.diverged" op: LE threshold: 0 rationale: "t" }
+  )pb", "net");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(ValidateExperiment(*spec).ok()) << ValidateExperiment(*spec);
+  spec::Experiment overlap = *spec;
+  overlap.mutable_tuned(0)->set_tuning_seeds(0, 2);
+  EXPECT_NE(ValidateExperiment(overlap).message().find(
+                "tuned 'constant'.tuning_seeds: 2 is also in seeds"),
+            std::string::npos)
+      << ValidateExperiment(overlap);
+  spec::Experiment first_seed = *spec;
+  first_seed.mutable_tuned(0)->clear_tuning_seeds();
+  EXPECT_NE(ValidateExperiment(first_seed).message().find("tuning_seeds: empty"), std::string::npos);
+  first_seed.clear_seeds();
+  first_seed.add_seeds(1);  // one seed: tuning on it is allowed
+  EXPECT_TRUE(ValidateExperiment(first_seed).ok()) << ValidateExperiment(first_seed);
+  spec::Experiment short_text = *spec;
+  short_text.mutable_problem()->mutable_network()->set_train_examples(129);
+  EXPECT_NE(ValidateExperiment(short_text).message().find(
+                "problem.network.train_examples: 129 characters cannot hold two windows"),
+            std::string::npos)
+      << ValidateExperiment(short_text);
+  short_text.mutable_problem()->mutable_network()->set_train_examples(130);
+  EXPECT_TRUE(ValidateExperiment(short_text).ok()) << ValidateExperiment(short_text);
+}
+
 TEST(ValidateTest, RejectsBadSpecs) {
   auto base = ParseExperiment(kMinimal, "m");
   ASSERT_TRUE(base.ok());
