@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_format.h"
 #include "lib/stats/stats.h"
-#include "lib/theory/warmup.h"
 
 namespace warmup {
 namespace {
@@ -94,28 +93,6 @@ std::string ProfileVerdict(const std::vector<double>& rho, const std::vector<dou
         "less than %.3g%%", 100 * rise / cost[argmin], 100 * flat_tolerance);
   }
   return "";
-}
-
-std::vector<double> Ranks(const std::vector<double>& v) {
-  std::vector<size_t> order(v.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
-  std::vector<double> rank(v.size());
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
-    for (size_t k = i; k <= j; ++k) rank[order[k]] = 0.5 * (i + j) + 1.0;
-    i = j + 1;
-  }
-  return rank;
-}
-
-double Quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * (v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - lo) * (v[hi] - v[lo]);
 }
 
 absl::Status CheckRuns(const std::vector<ProfileRun>& runs, const EnvelopeOptions& o) {
@@ -307,38 +284,6 @@ std::string SensitivityVerdict(const EnvelopeFit& f, const EnvelopeOptions& o) {
 }
 
 }  // namespace
-
-double SpearmanCorrelation(const std::vector<double>& x, const std::vector<double>& y) {
-  const std::vector<double> rx = Ranks(x), ry = Ranks(y);
-  const double n = static_cast<double>(x.size());
-  const double mean = (n + 1) / 2;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (rx[i] - mean) * (ry[i] - mean);
-    sxx += (rx[i] - mean) * (rx[i] - mean);
-    syy += (ry[i] - mean) * (ry[i] - mean);
-  }
-  return sxy / std::sqrt(sxx * syy);
-}
-
-double SpearmanChanceLevel(const std::vector<int>& sizes, double quantile, int permutations,
-                           uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<double> means;
-  for (int p = 0; p < permutations; ++p) {
-    double sum = 0.0;
-    for (int n : sizes) {
-      if (n < 3) return kNaN;
-      std::vector<double> x(n), y(n);
-      std::iota(x.begin(), x.end(), 0.0);
-      std::iota(y.begin(), y.end(), 0.0);
-      std::shuffle(y.begin(), y.end(), rng);
-      sum += SpearmanCorrelation(x, y);
-    }
-    means.push_back(sum / sizes.size());
-  }
-  return Quantile(means, quantile);
-}
 
 namespace {
 

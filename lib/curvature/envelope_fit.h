@@ -135,15 +135,6 @@ struct EnvelopeFit {
 absl::StatusOr<EnvelopeFit> FitEnvelope(const std::vector<ProfileRun>& runs,
                                         const EnvelopeOptions& options);
 
-// Spearman rank correlation (average ranks for ties).
-double SpearmanCorrelation(const std::vector<double>& x, const std::vector<double>& y);
-
-// The `quantile` quantile of the mean over runs of Spearman's correlation
-// when runs have `sizes` points and no association (Monte Carlo over
-// `permutations` random permutations, seeded: deterministic).
-double SpearmanChanceLevel(const std::vector<int>& sizes, double quantile,
-                           int permutations, uint64_t seed);
-
 }  // namespace warmup
 
 #endif  // WARMUP_LIB_CURVATURE_ENVELOPE_FIT_H_

@@ -211,33 +211,6 @@ TEST(EnvelopeFitTest, StudentIntervalWidensThePercentileInterval) {
             1.5 * (percentile->rho_ci.hi - percentile->rho_ci.lo));
 }
 
-// The chance level matches the normal approximation of the null (Spearman
-// of n points has sd 1 / sqrt(n - 1); the mean of k runs 1 / sqrt(k (n - 1)))
-// within 0.04 (Monte Carlo error of a 99th percentile from 2,000 draws plus
-// the approximation's error at n = 14), and null data exceed it rarely.
-TEST(SpearmanTest, ChanceLevelIsTheNullQuantile) {
-  const double level = SpearmanChanceLevel({14, 14, 14}, 0.99, 2000, 3);
-  EXPECT_NEAR(level, 2.3263 / std::sqrt(3.0 * 13.0), 0.04);
-  std::mt19937_64 rng(5);
-  std::normal_distribution<double> normal;
-  int exceed = 0;
-  constexpr int kTrials = 400;
-  for (int t = 0; t < kTrials; ++t) {
-    double mean = 0.0;
-    for (int r = 0; r < 3; ++r) {
-      std::vector<double> x(14), y(14);
-      for (int i = 0; i < 14; ++i) {
-        x[i] = normal(rng);
-        y[i] = normal(rng);
-      }
-      mean += SpearmanCorrelation(x, y) / 3;
-    }
-    if (mean > level) ++exceed;
-  }
-  // 1% expected: 4 of 400; 12 is beyond the binomial's 99.9th percentile.
-  EXPECT_LE(exceed, 12);
-}
-
 TEST(EnvelopeFitTest, RejectsBadInput) {
   EnvelopeOptions o;
   EXPECT_FALSE(FitEnvelope({}, o).ok());
@@ -254,11 +227,6 @@ TEST(EnvelopeFitTest, RejectsBadInput) {
   EXPECT_FALSE(FitEnvelope({ProfileRun{{0, 1, 2}, {2, 1.99, 1.98}, {1, 2, 3}}}, o).ok());
 }
 
-TEST(SpearmanTest, MonotoneAndTies) {
-  EXPECT_DOUBLE_EQ(SpearmanCorrelation({1, 2, 3, 4}, {10, 20, 30, 40}), 1.0);
-  EXPECT_DOUBLE_EQ(SpearmanCorrelation({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0);
-  EXPECT_NEAR(SpearmanCorrelation({1, 1, 2, 3}, {1, 2, 3, 4}), 0.9487, 1e-4);
-}
 
 }  // namespace
 }  // namespace warmup

@@ -18,6 +18,7 @@
 #include "lib/runner/result_util.h"
 #include "lib/schedule/schedule.h"
 #include "lib/spec/spec.h"
+#include "lib/stats/stats.h"
 #include "lib/theory/warmup.h"
 
 namespace warmup {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <random>
 
 namespace warmup {
 namespace {
@@ -127,6 +129,88 @@ TwoSampleTest PooledTwoSampleT(const std::vector<double>& x, const std::vector<d
   }
   test.p_two_sided = 2.0 * StudentTCdf(-std::abs(test.t), test.dof);
   return test;
+}
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * (v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - lo) * (v[hi] - v[lo]);
+}
+
+std::vector<double> Ranks(const std::vector<double>& v) {
+  std::vector<size_t> order(v.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> rank(v.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) rank[order[k]] = 0.5 * (i + j) + 1.0;
+    i = j + 1;
+  }
+  return rank;
+}
+
+double SpearmanCorrelation(const std::vector<double>& x, const std::vector<double>& y) {
+  const std::vector<double> rx = Ranks(x), ry = Ranks(y);
+  const double n = static_cast<double>(x.size());
+  const double mean = (n + 1) / 2;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) * (rx[i] - mean);
+    syy += (ry[i] - mean) * (ry[i] - mean);
+  }
+  return sxy / std::sqrt(sxx * syy);
+}
+
+double SpearmanChanceLevel(const std::vector<int>& sizes, double quantile, int permutations,
+                           uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<double> means;
+  for (int p = 0; p < permutations; ++p) {
+    double sum = 0.0;
+    for (int n : sizes) {
+      if (n < 3) return kNaN;
+      std::vector<double> x(n), y(n);
+      std::iota(x.begin(), x.end(), 0.0);
+      std::iota(y.begin(), y.end(), 0.0);
+      std::shuffle(y.begin(), y.end(), rng);
+      sum += SpearmanCorrelation(x, y);
+    }
+    means.push_back(sum / sizes.size());
+  }
+  return Quantile(means, quantile);
+}
+
+LogLogFit FitLogLog(const std::vector<double>& x, const std::vector<double>& y) {
+  LogLogFit fit;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  int n = 0;
+  const size_t pairs = std::min(x.size(), y.size());
+  for (size_t i = 0; i < pairs; ++i) {
+    if (!(x[i] > 0) || !(y[i] > 0) || !std::isfinite(x[i]) ||
+        !std::isfinite(y[i])) {
+      ++fit.missing;
+      continue;
+    }
+    const double lx = std::log(x[i]), ly = std::log(y[i]);
+    sx += lx;
+    sy += ly;
+    sxx += lx * lx;
+    sxy += lx * ly;
+    ++n;
+  }
+  fit.points = n;
+  const double den = n * sxx - sx * sx;
+  fit.slope = n < 2 || den == 0.0 ? std::nan("") : (n * sxy - sx * sy) / den;
+  return fit;
+}
+
+double LogLogSlope(const std::vector<double>& x, const std::vector<double>& y) {
+  return FitLogLog(x, y).slope;
 }
 
 }  // namespace warmup

@@ -1,6 +1,7 @@
 #ifndef WARMUP_LIB_STATS_STATS_H_
 #define WARMUP_LIB_STATS_STATS_H_
 
+#include <cstdint>
 #include <vector>
 
 namespace warmup {
@@ -49,6 +50,36 @@ struct TwoSampleTest {
 // non-finite value at every position.
 TwoSampleTest PooledTwoSampleT(const std::vector<double>& x, const std::vector<double>& y,
                                double sd_floor);
+
+// The q-quantile of `v` (q in [0, 1]), interpolating linearly between order
+// statistics (type 7); `v` must not be empty.
+double Quantile(std::vector<double> v, double q);
+
+// Ranks of `v`, 1-based; tied values share their mean rank.
+std::vector<double> Ranks(const std::vector<double>& v);
+
+// Spearman's rank correlation of x and y (average ranks for ties).
+double SpearmanCorrelation(const std::vector<double>& x, const std::vector<double>& y);
+
+// The permutation null of a mean correlation: the `quantile` quantile of the
+// mean over runs of Spearman's correlation when runs have `sizes` points and
+// no association (Monte Carlo over `permutations` random permutations,
+// seeded: deterministic). NaN when a run has fewer than 3 points.
+double SpearmanChanceLevel(const std::vector<int>& sizes, double quantile, int permutations,
+                           uint64_t seed);
+
+// A power-law fit: the least-squares slope of log(y) against log(x) and how
+// many of the given pairs it rests on (pairs with a non-positive or
+// non-finite member are left out and counted as missing).
+struct LogLogFit {
+  double slope = 0.0;  // NaN when fewer than two pairs remain
+  int points = 0;      // pairs used
+  int missing = 0;     // pairs left out
+};
+LogLogFit FitLogLog(const std::vector<double>& x, const std::vector<double>& y);
+
+// FitLogLog(x, y).slope, for callers that report the pairs they pass in.
+double LogLogSlope(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace warmup
 

@@ -92,20 +92,6 @@ TEST(DescentTest, GuaranteedDecreaseAtLeastHalfEtaGradSq) {
   EXPECT_GE(GuaranteedDecrease(s, 3.0, eta, 2.0), 0.5 * eta * 2.0);
 }
 
-TEST(LogLogSlopeTest, RecoversExponentAndSkipsBadPairs) {
-  std::vector<double> x = {1, 10, 100, 1000, -1, 5};
-  std::vector<double> y;
-  for (double v : x) y.push_back(3.0 * std::pow(std::abs(v), 0.5));
-  y.back() = std::nan("");
-  EXPECT_NEAR(LogLogSlope(x, y), 0.5, 1e-12);
-  EXPECT_TRUE(std::isnan(LogLogSlope({1.0}, {1.0})));
-  // The fit says how many pairs it rests on and how many it left out.
-  const LogLogFit fit = FitLogLog(x, y);
-  EXPECT_EQ(fit.points, 4);
-  EXPECT_EQ(fit.missing, 2);
-  EXPECT_EQ(FitLogLog({1, 10}, {1, std::numeric_limits<double>::infinity()}).missing, 1);
-}
-
 TEST(Lemma1Test, RhoZeroGivesAValidGlobalBound) {
   const GapSmoothness k = GapSmoothnessFromGradient(GradientSmoothness{0.0, 1.0, 2.0});
   EXPECT_TRUE(Validate(k).ok()) << Validate(k);

@@ -26,19 +26,6 @@ double GuaranteedDecrease(const GapSmoothness& s, double gap, double eta,
 // 2 (f(w_0) - f*) / sum_t eta_t.
 double GradientNormBound(double initial_gap, const std::vector<double>& etas);
 
-// A power-law fit: the least-squares slope of log(y) against log(x) and how
-// many of the given pairs it rests on (pairs with a non-positive or
-// non-finite member are left out and counted as missing).
-struct LogLogFit {
-  double slope = 0.0;  // NaN when fewer than two pairs remain
-  int points = 0;      // pairs used
-  int missing = 0;     // pairs left out
-};
-LogLogFit FitLogLog(const std::vector<double>& x, const std::vector<double>& y);
-
-// FitLogLog(x, y).slope, for callers that report the pairs they pass in.
-double LogLogSlope(const std::vector<double>& x, const std::vector<double>& y);
-
 }  // namespace warmup
 
 #endif  // WARMUP_LIB_THEORY_WARMUP_H_
