@@ -16,6 +16,7 @@
 #include "lib/problems/make_objective.h"
 #include "lib/problems/speedup_instance.h"
 #include "lib/runner/result_util.h"
+#include "lib/runner/tuning.h"
 #include "lib/schedule/schedule.h"
 #include "lib/spec/spec.h"
 #include "lib/stats/stats.h"
@@ -148,25 +149,34 @@ absl::StatusOr<HorizonOutcome> RunHorizon(const spec::Experiment& e,
   // T)), unstable ones keep h >= h(y_0).
   const double bound = std::min(
       f.InitialQ() * std::exp(-2.0 * beta / (1.0 - beta / horizon)), f.InitialH());
+  // The constant: the shared tuning rule (lib/runner/tuning.h) over the
+  // grid's multiples of eta_bar(y_0), rule ANY, scored by the final gap.
   const auto& grid = e.sweep().constant_grid();
-  spec::Schedule best_constant, best_theory;
-  for (double m : grid) {
-    spec::Schedule c;
+  spec::TunedBaseline tuned;
+  tuned.set_label("constant");
+  tuned.mutable_schedule()->mutable_constant();
+  tuned.set_rule(spec::TunedBaseline::ANY);
+  for (double m : grid) tuned.add_rate_grid(m * f.LargestStableStepAtInit());
+  std::vector<spec::Schedule> points = TuningGrid(tuned);
+  std::vector<TuningTrial> trials;
+  std::vector<RunSummary> runs;
+  for (spec::Schedule& c : points) {
     c.set_label("constant");
-    c.mutable_constant()->set_lr(m * f.LargestStableStepAtInit());
     absl::StatusOr<RunSummary> run =
         MeanRun(f, c, horizon, init_curvature, base, mode.tuning_seeds);
     if (!run.ok()) return run.status();
     if (mode.name == "gd" && run->final_gap < bound) ++out.lower_bound_violations;
-    if (run->final_gap < out.constant.final_gap) {
-      out.constant = *run;
-      out.constant_multiple = m;
-      best_constant = c;
-    }
+    trials.push_back({run->final_gap, !std::isfinite(run->final_gap), false});
+    runs.push_back(*run);
   }
-  const auto [lo, hi] = std::minmax_element(grid.begin(), grid.end());
-  out.constant_at_grid_edge =
-      grid.size() > 1 && (out.constant_multiple == *lo || out.constant_multiple == *hi);
+  const TuningSelection selection = SelectWinner(tuned, points, trials);
+  spec::Schedule best_constant, best_theory;
+  if (selection.winner >= 0) {
+    out.constant = runs[selection.winner];
+    out.constant_multiple = grid[selection.winner];
+    best_constant = points[selection.winner];
+  }
+  out.constant_at_grid_edge = selection.at_grid_edge;
 
   std::vector<double> caps(e.sweep().cap_grid().begin(), e.sweep().cap_grid().end());
   if (caps.empty()) caps.push_back(0.0);
