@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -433,6 +434,32 @@ std::vector<SweepNoiseMode> SweepNoiseModes(const spec::Experiment& e) {
 
 namespace {
 
+// The name in `names` closest to `name` by edit distance (Levenshtein), for
+// "did you mean" hints; empty when `names` is.
+std::string Nearest(const std::string& name, const std::set<std::string>& names) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const std::string& candidate : names) {
+    std::vector<size_t> row(candidate.size() + 1);
+    for (size_t j = 0; j <= candidate.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= name.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= candidate.size(); ++j) {
+        const size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                           diagonal + (name[i - 1] == candidate[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    if (row.back() < best_distance) {
+      best_distance = row.back();
+      best = candidate;
+    }
+  }
+  return best;
+}
+
 // The run a claim's scalar belongs to: "<run>[/seed<k>].<quantity>".
 std::string RunOfScalar(const std::string& scalar) {
   const std::string run = scalar.substr(0, scalar.find('.'));
@@ -479,9 +506,12 @@ absl::Status ValidateClaims(const spec::Experiment& e, std::set<std::string> lab
       const bool known = run == "problem" || labels.count(run) > 0;
       if (!known || scalar.find('.') == std::string::npos) {
         return Bad(absl::StrFormat(
-            "claims '%s'.%s: '%s' names no run of this spec; expected <run>.<quantity> "
+            "claims '%s'.%s: '%s' names no run of this spec%s; expected <run>.<quantity> "
             "with <run> one of %s%s",
-            c.id(), field, scalar, absl::StrJoin(labels, ", "),
+            c.id(), field, scalar,
+            labels.empty() ? ""
+                           : absl::StrCat(" (nearest run: '", Nearest(run, labels), "')"),
+            absl::StrJoin(labels, ", "),
             sweep ? " (a sweep runs gd; sgd when problem.noise.sigma or .a > 0 and sgd_abc "
                     "when sweep.abc_noise.sigma or .a > 0, each once per sweep.noise_kinds)"
                   : ""));
