@@ -277,6 +277,155 @@ void EmitDensityPanel(const spec::Result& result, const spec::Panel& panel, int 
 // Data blocks and plot commands of one panel: one colour per schedule label
 // (`colours`), seeds merged into a mean line and a min-max band, one legend
 // entry per schedule and metric, axes fitted to the data.
+// Writes one panel's data blocks and plot commands: each (label, metric)
+// group of series as a scatter, a seed band with its mean, or a line, then
+// the fitted envelopes. Blocks are named $p<panel>_<k> in order.
+class PanelWriter {
+ public:
+  PanelWriter(const spec::Panel& panel, int index, std::string* data)
+      : panel_(panel), index_(index), data_(data) {}
+
+  // Every seed of a scatter group as its own block of points.
+  void Scatter(const std::string& label, const std::string& title, const std::string& metric,
+               const std::vector<const spec::Series*>& seeds, const std::string& colour) {
+    if (point_type_.count(label) == 0) point_type_[label] = 7 + 2 * label_index_++;
+    // Points of an early transient (metric "*_transient") get an open mark.
+    const int mark = absl::EndsWith(metric, "_transient") ? 6 : point_type_[label];
+    for (size_t k = 0; k < seeds.size(); ++k) {
+      const spec::Series& s = *seeds[k];
+      const bool colored = panel_.color_by_step() && s.c_size() == s.x_size();
+      const std::string name = OpenBlock();
+      for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
+        if (!Drawable(panel_, s.x(i), s.y(i))) continue;
+        ex_.Add(s.x(i));
+        ey_.Add(s.y(i));
+        label_x_[label].Add(s.x(i));
+        absl::StrAppendFormat(data_, "%.10g %.10g", s.x(i), s.y(i));
+        if (colored) absl::StrAppendFormat(data_, " %.10g", s.c(i));
+        absl::StrAppend(data_, "\n");
+      }
+      absl::StrAppend(data_, "EOD\n");
+      const std::string legend =
+          k == 0 ? absl::StrCat(" title ", Literal(seeds.size() > 1
+                                                       ? absl::StrFormat("%s (%d seeds)", title,
+                                                                         seeds.size())
+                                                       : title))
+                 : " notitle";
+      AddPlot(colored ? absl::StrFormat("%s using 1:2:3 with points pt %d ps 0.6 palette%s",
+                                        name, mark, legend)
+                      : absl::StrFormat("%s using 1:2 with points pt %d ps 0.6 lc rgb '%s'%s",
+                                        name, mark, colour, legend));
+    }
+  }
+
+  // Several seeds of a curve: their mean, and their min-max range shaded.
+  void Band(const std::string& title, const std::vector<const spec::Series*>& seeds,
+            const std::string& colour, int dash) {
+    const std::string name = OpenBlock();
+    const SeedBand band = MergeSeeds(seeds);
+    for (size_t i = 0; i < band.x.size(); ++i) {
+      if (!Drawable(panel_, band.x[i], band.lo[i]) || !Drawable(panel_, band.x[i], band.hi[i])) {
+        continue;
+      }
+      ex_.Add(band.x[i]);
+      ey_.Add(band.lo[i]);
+      ey_.Add(band.hi[i]);
+      absl::StrAppendFormat(data_, "%.10g %.10g %.10g %.10g\n", band.x[i], band.lo[i],
+                            band.hi[i], band.mean[i]);
+    }
+    absl::StrAppend(data_, "EOD\n");
+    AddPlot(absl::StrFormat(
+        "%s using 1:2:3 with filledcurves fc rgb '%s' fs transparent solid 0.2 noborder "
+        "notitle",
+        name, colour));
+    AddPlot(absl::StrFormat("%s using 1:4 with lines lw 2 dt %d lc rgb '%s' title %s", name,
+                            dash, colour,
+                            Literal(absl::StrFormat("%s, mean and range of %d seeds", title,
+                                                    band.seeds))));
+  }
+
+  // One seed's curve.
+  void Line(const std::string& title, const spec::Series& s, const std::string& colour,
+            int dash) {
+    const std::string name = OpenBlock();
+    for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
+      if (!Drawable(panel_, s.x(i), s.y(i))) continue;
+      ex_.Add(s.x(i));
+      ey_.Add(s.y(i));
+      absl::StrAppendFormat(data_, "%.10g %.10g\n", s.x(i), s.y(i));
+    }
+    absl::StrAppend(data_, "EOD\n");
+    AddPlot(absl::StrFormat("%s using 1:2 with %s lw 2 dt %d lc rgb '%s' title %s", name,
+                            s.x_size() > 50 ? "lines" : "linespoints pt 7 ps 0.8", dash, colour,
+                            Literal(title)));
+  }
+
+  // Each scattered label's envelope over the points it covers: the fitted
+  // one when rho is identified, otherwise the envelope at rho = 1, labelled
+  // as such.
+  void Envelopes(const spec::Result& result) {
+    std::map<std::string, double> scalars;
+    for (const spec::Scalar& s : result.scalars()) scalars[s.name()] = s.value();
+    for (const auto& [label, range] : label_x_) {
+      auto get = [&](const std::string& q) {
+        auto it = scalars.find(label + "." + q);
+        return it == scalars.end() ? std::nan("") : it->second;
+      };
+      const bool identified = get("rho_identified") == 1.0;
+      const double k0 = identified ? get("fit_k0") : get("env_rho1_k0");
+      const double krho = identified ? get("fit_krho") : get("env_rho1_krho");
+      const double rho = identified ? get("fit_rho") : 1.0;
+      if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho) || range.empty()) {
+        continue;
+      }
+      const std::string name = OpenBlock();
+      constexpr int kSamples = 60;
+      for (int i = 0; i < kSamples; ++i) {
+        const double t = i / (kSamples - 1.0);
+        const double x = panel_.log_x() && range.lo > 0
+                             ? range.lo * std::pow(range.hi / range.lo, t)
+                             : range.lo + t * (range.hi - range.lo);
+        const double y = k0 + krho * std::pow(x, rho);
+        if (!Drawable(panel_, x, y)) continue;
+        ey_.Add(y);
+        absl::StrAppendFormat(data_, "%.10g %.10g\n", x, y);
+      }
+      absl::StrAppend(data_, "EOD\n");
+      AddPlot(absl::StrFormat(
+          "%s using 1:2 with lines lw 2 dt 2 lc rgb 'black' title %s", name,
+          Literal(identified ? absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f",
+                                               label, k0, krho, rho)
+                             : absl::StrFormat("%s: rho not identified; rho=1 envelope "
+                                               "K0=%.3g, Krho=%.3g", label, k0, krho))));
+    }
+  }
+
+  void Frame(bool lines, std::string* body) const {
+    EmitFrame(panel_, ex_, ey_, lines, plots_, body);
+  }
+
+ private:
+  // Starts the next data block; returns its name.
+  std::string OpenBlock() {
+    const std::string name = absl::StrFormat("$p%d_%d", index_, block_++);
+    absl::StrAppend(data_, name, " << EOD\n");
+    return name;
+  }
+
+  void AddPlot(const std::string& command) {
+    absl::StrAppend(&plots_, plots_.empty() ? "" : ", \\\n  ", command);
+  }
+
+  const spec::Panel& panel_;
+  const int index_;
+  std::string* data_;
+  std::string plots_;
+  Extent ex_, ey_;
+  std::map<std::string, Extent> label_x_;  // for the envelopes
+  int block_ = 0, label_index_ = 0;
+  std::map<std::string, int> point_type_;
+};
+
 void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
                const std::map<std::string, std::string>& colours, std::string* data,
                std::string* body) {
@@ -284,8 +433,6 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
     EmitDensityPanel(result, panel, index, data, body);
     return;
   }
-  std::map<std::string, double> scalars;
-  for (const spec::Scalar& s : result.scalars()) scalars[s.name()] = s.value();
   // Series grouped by (label, metric), in order of first appearance.
   std::vector<std::pair<std::string, std::string>> order;
   std::map<std::pair<std::string, std::string>, std::vector<const spec::Series*>> groups;
@@ -298,132 +445,26 @@ void EmitPanel(const spec::Result& result, const spec::Panel& panel, int index,
   // A curve over step, horizon or rho; any other x is a scatter.
   const bool scatter = !panel.x().empty() && panel.x() != "step" && panel.x() != "horizon" &&
                        panel.x() != "rho";
-  std::string plots;
-  Extent ex, ey;
-  std::map<std::string, Extent> label_x;  // for the envelopes
-  int block = 0, label_index = 0;
-  std::map<std::string, int> point_type;
-  auto add_plot = [&](const std::string& command) {
-    absl::StrAppend(&plots, plots.empty() ? "" : ", \\\n  ", command);
-  };
-  for (const auto& key : order) {
-    const std::string& label = key.first;
-    const std::vector<const spec::Series*>& seeds = groups[key];
+  PanelWriter writer(panel, index, data);
+  for (const auto& [label, metric] : order) {
+    const std::vector<const spec::Series*>& seeds = groups[{label, metric}];
     const std::string colour = colours.count(label) ? colours.at(label) : "#000000";
     // The panel's own metric solid; `also` metrics dashed in the same hue.
     int dash = 1;
     for (int i = 0; i < panel.also_size(); ++i) {
-      if (panel.also(i) == key.second) dash = i + 2;
+      if (panel.also(i) == metric) dash = i + 2;
     }
-    std::string title = key.second == panel.metric() ? label : label + " (" + key.second + ")";
+    const std::string title = metric == panel.metric() ? label : label + " (" + metric + ")";
     if (scatter) {
-      if (point_type.count(label) == 0) point_type[label] = 7 + 2 * label_index++;
-      // Points of an early transient (metric "*_transient") get an open mark.
-      const int mark = absl::EndsWith(key.second, "_transient") ? 6 : point_type[label];
-      for (size_t k = 0; k < seeds.size(); ++k) {
-        const spec::Series& s = *seeds[k];
-        const bool colored = panel.color_by_step() && s.c_size() == s.x_size();
-        const std::string name = absl::StrFormat("$p%d_%d", index, block++);
-        absl::StrAppend(data, name, " << EOD\n");
-        for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
-          if (!Drawable(panel, s.x(i), s.y(i))) continue;
-          ex.Add(s.x(i));
-          ey.Add(s.y(i));
-          label_x[label].Add(s.x(i));
-          absl::StrAppendFormat(data, "%.10g %.10g", s.x(i), s.y(i));
-          if (colored) absl::StrAppendFormat(data, " %.10g", s.c(i));
-          absl::StrAppend(data, "\n");
-        }
-        absl::StrAppend(data, "EOD\n");
-        const std::string legend =
-            k == 0 ? absl::StrCat(" title ", Literal(seeds.size() > 1
-                                                         ? absl::StrFormat("%s (%d seeds)", title,
-                                                                           seeds.size())
-                                                         : title))
-                   : " notitle";
-        add_plot(colored ? absl::StrFormat("%s using 1:2:3 with points pt %d ps 0.6 palette%s",
-                                           name, mark, legend)
-                         : absl::StrFormat("%s using 1:2 with points pt %d ps 0.6 lc rgb '%s'%s",
-                                           name, mark, colour, legend));
-      }
-      continue;
-    }
-    const std::string name = absl::StrFormat("$p%d_%d", index, block++);
-    absl::StrAppend(data, name, " << EOD\n");
-    if (seeds.size() > 1) {
-      const SeedBand band = MergeSeeds(seeds);
-      for (size_t i = 0; i < band.x.size(); ++i) {
-        if (!Drawable(panel, band.x[i], band.lo[i]) || !Drawable(panel, band.x[i], band.hi[i])) {
-          continue;
-        }
-        ex.Add(band.x[i]);
-        ey.Add(band.lo[i]);
-        ey.Add(band.hi[i]);
-        absl::StrAppendFormat(data, "%.10g %.10g %.10g %.10g\n", band.x[i], band.lo[i],
-                              band.hi[i], band.mean[i]);
-      }
-      absl::StrAppend(data, "EOD\n");
-      add_plot(absl::StrFormat(
-          "%s using 1:2:3 with filledcurves fc rgb '%s' fs transparent solid 0.2 noborder "
-          "notitle",
-          name, colour));
-      add_plot(absl::StrFormat("%s using 1:4 with lines lw 2 dt %d lc rgb '%s' title %s", name,
-                               dash, colour,
-                               Literal(absl::StrFormat("%s, mean and range of %d seeds", title,
-                                                       band.seeds))));
-      continue;
-    }
-    const spec::Series& s = *seeds.front();
-    for (int i = 0; i < s.x_size() && i < s.y_size(); ++i) {
-      if (!Drawable(panel, s.x(i), s.y(i))) continue;
-      ex.Add(s.x(i));
-      ey.Add(s.y(i));
-      absl::StrAppendFormat(data, "%.10g %.10g\n", s.x(i), s.y(i));
-    }
-    absl::StrAppend(data, "EOD\n");
-    add_plot(absl::StrFormat("%s using 1:2 with %s lw 2 dt %d lc rgb '%s' title %s", name,
-                             s.x_size() > 50 ? "lines" : "linespoints pt 7 ps 0.8", dash, colour,
-                             Literal(title)));
-  }
-  if (panel.envelope()) {
-    for (const auto& [label, range] : label_x) {
-      auto get = [&](const std::string& q) {
-        auto it = scalars.find(label + "." + q);
-        return it == scalars.end() ? std::nan("") : it->second;
-      };
-      // The fitted envelope when rho is identified; otherwise the envelope
-      // at rho = 1, labelled as such.
-      const bool identified = get("rho_identified") == 1.0;
-      const double k0 = identified ? get("fit_k0") : get("env_rho1_k0");
-      const double krho = identified ? get("fit_krho") : get("env_rho1_krho");
-      const double rho = identified ? get("fit_rho") : 1.0;
-      if (!std::isfinite(k0) || !std::isfinite(krho) || !std::isfinite(rho) || range.empty()) {
-        continue;
-      }
-      // Drawn over the points it covers, not the whole axis.
-      const std::string name = absl::StrFormat("$p%d_%d", index, block++);
-      absl::StrAppend(data, name, " << EOD\n");
-      constexpr int kSamples = 60;
-      for (int i = 0; i < kSamples; ++i) {
-        const double t = i / (kSamples - 1.0);
-        const double x = panel.log_x() && range.lo > 0
-                             ? range.lo * std::pow(range.hi / range.lo, t)
-                             : range.lo + t * (range.hi - range.lo);
-        const double y = k0 + krho * std::pow(x, rho);
-        if (!Drawable(panel, x, y)) continue;
-        ey.Add(y);
-        absl::StrAppendFormat(data, "%.10g %.10g\n", x, y);
-      }
-      absl::StrAppend(data, "EOD\n");
-      add_plot(absl::StrFormat(
-          "%s using 1:2 with lines lw 2 dt 2 lc rgb 'black' title %s", name,
-          Literal(identified ? absl::StrFormat("%s envelope: K0=%.3g, Krho=%.3g, rho=%.2f",
-                                               label, k0, krho, rho)
-                             : absl::StrFormat("%s: rho not identified; rho=1 envelope "
-                                               "K0=%.3g, Krho=%.3g", label, k0, krho))));
+      writer.Scatter(label, title, metric, seeds, colour);
+    } else if (seeds.size() > 1) {
+      writer.Band(title, seeds, colour, dash);
+    } else {
+      writer.Line(title, *seeds.front(), colour, dash);
     }
   }
-  EmitFrame(panel, ex, ey, !scatter, plots, body);
+  if (panel.envelope()) writer.Envelopes(result);
+  writer.Frame(!scatter, body);
 }
 
 }  // namespace
