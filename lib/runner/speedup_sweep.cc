@@ -124,84 +124,109 @@ absl::StatusOr<RunSummary> MeanRun(const Objective& f,
   return mean;
 }
 
-// Both sides at one horizon: the constant tuned over multiples of
-// eta_bar(y_0), the theory warmup tuned over caps, each by its final gap.
-absl::StatusOr<HorizonOutcome> RunHorizon(const spec::Experiment& e,
-                                          const SweepMode& mode, int64_t horizon) {
-  auto objective = MakeObjective(e.problem(), horizon);
-  if (!objective.ok()) return objective.status();
-  const auto& f = static_cast<const SpeedupInstance&>(**objective);
-  const double init_curvature = f.HessianNorm(f.InitialPoint());
-  const double k0 = e.problem().speedup_instance().k0();
-  const double beta = e.problem().speedup_instance().beta();
+// One horizon's instance and descent settings: MeanRun for any schedule.
+struct HorizonSetup {
+  const SpeedupInstance& f;
+  int64_t horizon;
+  double init_curvature;
   DescentOptions base;
-  base.iterations = horizon;
-  base.record_every = 0;
-  base.divergence_factor = e.optimizer().divergence_factor() > 0
-                               ? e.optimizer().divergence_factor()
-                               : 1e8;
-  base.noise = mode.noise;
 
-  HorizonOutcome out;
-  out.horizon = horizon;
-  out.constant.final_gap = out.theory.final_gap = kInf;
+  absl::StatusOr<RunSummary> Mean(const spec::Schedule& s,
+                                  const std::vector<int64_t>& seeds) const {
+    return MeanRun(f, s, horizon, init_curvature, base, seeds);
+  }
+};
+
+// The constant tuned on the tuning seeds by the shared tuning rule
+// (lib/runner/tuning.h) over the grid's multiples of eta_bar(y_0), rule ANY,
+// scored by the final gap; GD counts the grid points below R-Proposition 2's
+// bound. Returns the winner (no family when nothing was eligible).
+absl::StatusOr<spec::Schedule> TuneConstant(const spec::Experiment& e, const SweepMode& mode,
+                                            const HorizonSetup& h, HorizonOutcome* out) {
+  const double beta = e.problem().speedup_instance().beta();
   // R-Proposition 2: stable constants keep q >= q0 exp(-2 beta / (1 - beta /
   // T)), unstable ones keep h >= h(y_0).
-  const double bound = std::min(
-      f.InitialQ() * std::exp(-2.0 * beta / (1.0 - beta / horizon)), f.InitialH());
-  // The constant: the shared tuning rule (lib/runner/tuning.h) over the
-  // grid's multiples of eta_bar(y_0), rule ANY, scored by the final gap.
+  const double bound =
+      std::min(h.f.InitialQ() * std::exp(-2.0 * beta / (1.0 - beta / h.horizon)),
+               h.f.InitialH());
   const auto& grid = e.sweep().constant_grid();
   spec::TunedBaseline tuned;
   tuned.set_label("constant");
   tuned.mutable_schedule()->mutable_constant();
   tuned.set_rule(spec::TunedBaseline::ANY);
-  for (double m : grid) tuned.add_rate_grid(m * f.LargestStableStepAtInit());
+  for (double m : grid) tuned.add_rate_grid(m * h.f.LargestStableStepAtInit());
   std::vector<spec::Schedule> points = TuningGrid(tuned);
   std::vector<TuningTrial> trials;
   std::vector<RunSummary> runs;
   for (spec::Schedule& c : points) {
     c.set_label("constant");
-    absl::StatusOr<RunSummary> run =
-        MeanRun(f, c, horizon, init_curvature, base, mode.tuning_seeds);
+    absl::StatusOr<RunSummary> run = h.Mean(c, mode.tuning_seeds);
     if (!run.ok()) return run.status();
-    if (mode.name == "gd" && run->final_gap < bound) ++out.lower_bound_violations;
+    if (mode.name == "gd" && run->final_gap < bound) ++out->lower_bound_violations;
     trials.push_back({run->final_gap, !std::isfinite(run->final_gap), false});
     runs.push_back(*run);
   }
   const TuningSelection selection = SelectWinner(tuned, points, trials);
-  spec::Schedule best_constant, best_theory;
-  if (selection.winner >= 0) {
-    out.constant = runs[selection.winner];
-    out.constant_multiple = grid[selection.winner];
-    best_constant = points[selection.winner];
-  }
-  out.constant_at_grid_edge = selection.at_grid_edge;
+  out->constant_at_grid_edge = selection.at_grid_edge;
+  if (selection.winner < 0) return spec::Schedule();
+  out->constant = runs[selection.winner];
+  out->constant_multiple = grid[selection.winner];
+  return points[selection.winner];
+}
 
+// The theory warmup with the cap (max_lr K0) of the cap grid that gives the
+// smallest mean final gap on the tuning seeds; no cap when the grid is empty.
+absl::StatusOr<spec::Schedule> TuneTheoryCap(const spec::Experiment& e, const SweepMode& mode,
+                                             const HorizonSetup& h, HorizonOutcome* out) {
+  const double k0 = e.problem().speedup_instance().k0();
   std::vector<double> caps(e.sweep().cap_grid().begin(), e.sweep().cap_grid().end());
   if (caps.empty()) caps.push_back(0.0);
+  spec::Schedule best;
   for (const spec::Schedule& t : e.schedules()) {
     if (!t.has_theory_warmup()) continue;
     for (double cap : caps) {
       spec::Schedule s = t;
       if (cap > 0) s.mutable_theory_warmup()->set_max_lr(cap / k0);
-      absl::StatusOr<RunSummary> run =
-          MeanRun(f, s, horizon, init_curvature, base, mode.tuning_seeds);
+      absl::StatusOr<RunSummary> run = h.Mean(s, mode.tuning_seeds);
       if (!run.ok()) return run.status();
-      if (run->final_gap < out.theory.final_gap) {
-        out.theory = *run;
-        out.theory_cap = cap;
-        best_theory = s;
+      if (run->final_gap < out->theory.final_gap) {
+        out->theory = *run;
+        out->theory_cap = cap;
+        best = s;
       }
     }
   }
+  return best;
+}
+
+// Both sides at one horizon, each tuned on the tuning seeds and, when those
+// differ from the experiment's seeds, scored on the latter.
+absl::StatusOr<HorizonOutcome> RunHorizon(const spec::Experiment& e,
+                                          const SweepMode& mode, int64_t horizon) {
+  auto objective = MakeObjective(e.problem(), horizon);
+  if (!objective.ok()) return objective.status();
+  const auto& f = static_cast<const SpeedupInstance&>(**objective);
+  HorizonSetup h{f, horizon, f.HessianNorm(f.InitialPoint()), DescentOptions()};
+  h.base.iterations = horizon;
+  h.base.record_every = 0;
+  h.base.divergence_factor = e.optimizer().divergence_factor() > 0
+                                 ? e.optimizer().divergence_factor()
+                                 : 1e8;
+  h.base.noise = mode.noise;
+
+  HorizonOutcome out;
+  out.horizon = horizon;
+  out.constant.final_gap = out.theory.final_gap = kInf;
+  absl::StatusOr<spec::Schedule> best_constant = TuneConstant(e, mode, h, &out);
+  if (!best_constant.ok()) return best_constant.status();
+  absl::StatusOr<spec::Schedule> best_theory = TuneTheoryCap(e, mode, h, &out);
+  if (!best_theory.ok()) return best_theory.status();
   if (mode.tuning_seeds != mode.seeds) {
     // Score the winners on the experiment's seeds, none of which selected them.
-    for (auto [side, winner] : {std::pair{&out.constant, &best_constant},
-                                std::pair{&out.theory, &best_theory}}) {
+    for (auto [side, winner] : {std::pair{&out.constant, &*best_constant},
+                                std::pair{&out.theory, &*best_theory}}) {
       if (!winner->has_constant() && !winner->has_theory_warmup()) continue;
-      absl::StatusOr<RunSummary> run =
-          MeanRun(f, *winner, horizon, init_curvature, base, mode.seeds);
+      absl::StatusOr<RunSummary> run = h.Mean(*winner, mode.seeds);
       if (!run.ok()) return run.status();
       *side = *run;
     }
