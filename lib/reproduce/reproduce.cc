@@ -378,38 +378,37 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   return out;
 }
 
-// Writes index.html and report.md into the report folder, all or nothing.
-absl::Status WriteReport(const ReproduceOptions& o, const ReproduceSummary& summary,
-                         const std::vector<Planned>& plan, std::FILE* log) {
-  std::vector<ReportEntry> entries;
-  for (const ExperimentOutcome& out : summary.outcomes) {
-    ReportEntry e;
-    e.name = out.name;
-    e.spec_path = Relative(out.spec_path, o.workspace_dir);
-    e.out_dir = Relative(out.out_dir, o.workspace_dir);
-    e.status = !out.error.ok()  ? absl::StrCat("error: ", out.error.message())
-               : out.skipped    ? "skipped: the finished output matches the spec, commit and tier"
-                                : "ran";
-    e.experiment = &out.experiment;
-    for (const Planned& p : plan) {
-      if (p.name == out.name) e.includes = p.includes;
-    }
-    e.result = out.error.ok() ? &out.result : nullptr;
-    const std::string png = out.out_dir + "/" + out.name + ".png";
-    if (out.error.ok() && ReadFile(png, &e.figure_png).ok()) {
-      std::error_code rel_ec;
-      e.figure_path = fs::relative(png, o.report_dir, rel_ec).string();
-      if (rel_ec) e.figure_path = png;
-    }
-    e.wall_seconds = out.wall_seconds;
-    e.has_reference = out.has_reference;
-    e.reference_path = Relative(out.reference_path, o.workspace_dir);
-    e.checks = out.checks;
-    entries.push_back(std::move(e));
+// One experiment's section of the report.
+ReportEntry EntryOf(const ExperimentOutcome& out, const ReproduceOptions& o,
+                    const std::vector<Planned>& plan) {
+  ReportEntry e;
+  e.name = out.name;
+  e.spec_path = Relative(out.spec_path, o.workspace_dir);
+  e.out_dir = Relative(out.out_dir, o.workspace_dir);
+  e.status = !out.error.ok()  ? absl::StrCat("error: ", out.error.message())
+             : out.skipped    ? "skipped: the finished output matches the spec, commit and tier"
+                              : "ran";
+  e.experiment = &out.experiment;
+  for (const Planned& p : plan) {
+    if (p.name == out.name) e.includes = p.includes;
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const ReportEntry& a, const ReportEntry& b) { return a.name < b.name; });
-  // Claims-to-commands over every spec, not only those run.
+  e.result = out.error.ok() ? &out.result : nullptr;
+  const std::string png = out.out_dir + "/" + out.name + ".png";
+  if (out.error.ok() && ReadFile(png, &e.figure_png).ok()) {
+    std::error_code rel_ec;
+    e.figure_path = fs::relative(png, o.report_dir, rel_ec).string();
+    if (rel_ec) e.figure_path = png;
+  }
+  e.wall_seconds = out.wall_seconds;
+  e.has_reference = out.has_reference;
+  e.reference_path = Relative(out.reference_path, o.workspace_dir);
+  e.checks = out.checks;
+  return e;
+}
+
+// Claims-to-commands over every spec of the folder (validated by the plan),
+// not only those run, each with the wall times its stored references state.
+std::vector<ClaimCommand> AllClaimCommands(const ReproduceOptions& o) {
   std::vector<spec::Experiment> specs;
   std::error_code ec;
   std::vector<std::string> paths;
@@ -436,6 +435,17 @@ absl::Status WriteReport(const ReproduceOptions& o, const ReproduceSummary& summ
       if (std::string(tier) == "paper") c.stored_seconds_paper = s;
     }
   }
+  return claims;
+}
+
+// Writes index.html and report.md into the report folder, all or nothing.
+absl::Status WriteReport(const ReproduceOptions& o, const ReproduceSummary& summary,
+                         const std::vector<Planned>& plan, std::FILE* log) {
+  std::vector<ReportEntry> entries;
+  for (const ExperimentOutcome& out : summary.outcomes) entries.push_back(EntryOf(out, o, plan));
+  std::sort(entries.begin(), entries.end(),
+            [](const ReportEntry& a, const ReportEntry& b) { return a.name < b.name; });
+  const std::vector<ClaimCommand> claims = AllClaimCommands(o);
   ReportHeader header;
   header.tier = o.tier;
   header.command_line = o.command_line;
@@ -519,66 +529,67 @@ absl::StatusOr<bool> HasNetworks(const spec::Experiment& e, const std::string& s
   return TrainsNetworks(e, *includes);
 }
 
-absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE* log) {
-  if (o.tier != "smoke" && o.tier != "cpu" && o.tier != "paper") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--tier must be smoke, cpu or paper, got '", o.tier, "'"));
-  }
-  absl::StatusOr<std::vector<Planned>> plan = Plan(o);
-  if (!plan.ok()) return plan.status();
-  ReproduceSummary summary;
-  summary.git_commit = CodeVersion(o.workspace_dir, o.threads);
-  summary.reference_tests = TierTestCount(o.reference_dir, o.tier);
-  summary.alpha_per_test = kFamilyFalseAlarm / std::max(1, summary.reference_tests);
-  const auto start = std::chrono::steady_clock::now();
-  double known_left = 0;
-  int unknown_left = 0;
-  for (const Planned& p : *plan) {
-    if (p.stored_seconds >= 0) known_left += p.stored_seconds;
-    else ++unknown_left;
-  }
-  const int n = plan->size();
-  std::map<std::string, spec::Result> finished;  // reused by specs that include them
-  for (int i = 0; i < n; ++i) {
-    const Planned& p = (*plan)[i];
-    // ETA: the stored timings of this and every later experiment.
-    std::string eta = absl::StrCat("ETA ", Duration(known_left), " for this and the rest");
-    if (unknown_left > 0) {
-      eta = known_left > 0 ? absl::StrCat(eta, " plus ", unknown_left, " without a stored timing")
-                           : absl::StrCat("no stored timing for ", unknown_left, " of the rest");
+namespace {
+
+// The time left by the stored timings of the experiments not yet run.
+class Eta {
+ public:
+  explicit Eta(const std::vector<Planned>& plan) {
+    for (const Planned& p : plan) {
+      if (p.stored_seconds >= 0) known_left_ += p.stored_seconds;
+      else ++unknown_left_;
     }
-    std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s\n", i + 1, n, p.name.c_str(),
-                 o.tier.c_str(), Duration(p.stored_seconds).c_str(), eta.c_str());
-    std::fflush(log);
-    ExperimentOutcome out = RunOne(p, o, summary.git_commit, finished, log);
-    if (p.stored_seconds >= 0) known_left = std::max(0.0, known_left - p.stored_seconds);
-    else --unknown_left;
-    if (!out.error.ok()) {
-      std::fprintf(log, "[%d/%d] %s: error: %s\n", i + 1, n, p.name.c_str(),
-                   std::string(out.error.message()).c_str());
-      ++summary.errors;
-      summary.bad_input = summary.bad_input || BadInput(out.error);
-    } else {
-      CheckReference(p, o, summary.alpha_per_test, &out, log);
-      std::fprintf(log, "[%d/%d] %s: %s in %s: claims %d passed, %d failed; reference %s\n",
-                   i + 1, n, p.name.c_str(), out.skipped ? "finished output reused" : "ran",
-                   Duration(out.wall_seconds).c_str(),
-                   out.result.claims_size() - out.ClaimsFailed(), out.ClaimsFailed(),
-                   out.has_reference
-                       ? absl::StrFormat("%d OK, %d DRIFT", out.checks.size() - out.Drifted(),
-                                         out.Drifted())
-                             .c_str()
-                       : "none stored");
-      if (!out.error.ok()) ++summary.errors;  // writing the reference failed
-      finished[out.name] = out.result;
-      summary.claims_failed += out.ClaimsFailed();
-      summary.drifted += out.Drifted();
-    }
-    std::fflush(log);
-    summary.outcomes.push_back(std::move(out));
   }
-  summary.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // "ETA ... for this and the rest", saying how many have no stored timing.
+  std::string Line() const {
+    std::string eta = absl::StrCat("ETA ", Duration(known_left_), " for this and the rest");
+    if (unknown_left_ == 0) return eta;
+    return known_left_ > 0
+               ? absl::StrCat(eta, " plus ", unknown_left_, " without a stored timing")
+               : absl::StrCat("no stored timing for ", unknown_left_, " of the rest");
+  }
+
+  void Done(const Planned& p) {
+    if (p.stored_seconds >= 0) known_left_ = std::max(0.0, known_left_ - p.stored_seconds);
+    else --unknown_left_;
+  }
+
+ private:
+  double known_left_ = 0;
+  int unknown_left_ = 0;
+};
+
+// Compares a finished run with its reference, prints its summary line and
+// adds it to the tier's counts.
+void Account(int i, int n, const Planned& p, const ReproduceOptions& o, ExperimentOutcome* out,
+             ReproduceSummary* summary, std::FILE* log) {
+  const std::string place = absl::StrFormat("[%d/%d] %s", i + 1, n, p.name);
+  if (!out->error.ok()) {
+    std::fprintf(log, "%s: error: %s\n", place.c_str(),
+                 std::string(out->error.message()).c_str());
+    ++summary->errors;
+    summary->bad_input = summary->bad_input || BadInput(out->error);
+    return;
+  }
+  CheckReference(p, o, summary->alpha_per_test, out, log);
+  std::fprintf(log, "%s: %s in %s: claims %d passed, %d failed; reference %s\n", place.c_str(),
+               out->skipped ? "finished output reused" : "ran",
+               Duration(out->wall_seconds).c_str(),
+               out->result.claims_size() - out->ClaimsFailed(), out->ClaimsFailed(),
+               out->has_reference
+                   ? absl::StrFormat("%d OK, %d DRIFT", out->checks.size() - out->Drifted(),
+                                     out->Drifted())
+                         .c_str()
+                   : "none stored");
+  if (!out->error.ok()) ++summary->errors;  // writing the reference failed
+  summary->claims_failed += out->ClaimsFailed();
+  summary->drifted += out->Drifted();
+}
+
+// The closing lines: each failed claim, drifted quantity and error by name,
+// then the tier's totals and its false-alarm bound.
+void PrintClosing(const ReproduceOptions& o, const ReproduceSummary& summary, std::FILE* log) {
   for (const ExperimentOutcome& out : summary.outcomes) {
     for (const spec::ClaimVerdict& v : out.result.claims()) {
       if (!v.pass()) std::fprintf(log, "FAILED %s: %s\n", out.name.c_str(), ClaimLine(v).c_str());
@@ -596,6 +607,41 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
                o.tier.c_str(), summary.outcomes.size(), Duration(summary.wall_seconds).c_str(),
                summary.claims_failed, summary.drifted, summary.errors);
   std::fprintf(log, "%s\n", FalseAlarmStatement(summary).c_str());
+}
+
+}  // namespace
+
+absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE* log) {
+  if (o.tier != "smoke" && o.tier != "cpu" && o.tier != "paper") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tier must be smoke, cpu or paper, got '", o.tier, "'"));
+  }
+  absl::StatusOr<std::vector<Planned>> plan = Plan(o);
+  if (!plan.ok()) return plan.status();
+  ReproduceSummary summary;
+  summary.git_commit = CodeVersion(o.workspace_dir, o.threads);
+  summary.reference_tests = TierTestCount(o.reference_dir, o.tier);
+  summary.alpha_per_test = kFamilyFalseAlarm / std::max(1, summary.reference_tests);
+  const auto start = std::chrono::steady_clock::now();
+  Eta eta(*plan);
+  const int n = plan->size();
+  std::map<std::string, spec::Result> finished;  // reused by specs that include them
+  for (int i = 0; i < n; ++i) {
+    const Planned& p = (*plan)[i];
+    std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s\n", i + 1, n, p.name.c_str(),
+                 o.tier.c_str(), Duration(p.stored_seconds).c_str(), eta.Line().c_str());
+    std::fflush(log);
+    ExperimentOutcome out = RunOne(p, o, summary.git_commit, finished, log);
+    eta.Done(p);
+    const bool has_result = out.error.ok();  // a reference write may fail below
+    Account(i, n, p, o, &out, &summary, log);
+    if (has_result) finished[out.name] = out.result;
+    std::fflush(log);
+    summary.outcomes.push_back(std::move(out));
+  }
+  summary.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PrintClosing(o, summary, log);
   if (!o.report_dir.empty()) {
     // A report that cannot be written is an error of the run (exit status 3).
     if (absl::Status st = WriteReport(o, summary, *plan, log); !st.ok()) {
