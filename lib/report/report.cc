@@ -207,26 +207,16 @@ std::vector<ClaimCommand> ClaimCommands(const std::vector<spec::Experiment>& spe
           absl::StrCat("bazel run //:reproduce -- --tier=", tier, " --only=", e.name());
       const bool smoke = c.tiers().empty() ||
                          std::find(c.tiers().begin(), c.tiers().end(), "smoke") != c.tiers().end();
-      row.test = smoke ? absl::StrCat("bazel test //tests/claims:", e.name()) : "";
+      row.test = smoke ? absl::StrCat("bazel test //figures:", e.name(), "_test") : "";
       out.push_back(row);
     }
   }
   return out;
 }
 
-std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& entries,
-                       const std::vector<ClaimCommand>& claims) {
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-  absl::StrAppend(&out, "<title>Reproduction report (", Html(h.tier), " tier)</title>\n<style>",
-                  kStyle, "</style>\n<script>", kImageCheck, "</script>\n</head><body>\n");
-  absl::StrAppend(&out, "<h1>Reproduction report: ", Html(h.tier), " tier</h1>\n",
-                  "<p class=\"small\">Generated ", Html(h.generated), " from commit <code>",
-                  Html(h.git_commit), "</code> by <code>", Html(h.command_line),
-                  "</code>; wall time ", Seconds(h.wall_seconds), ".</p>\n");
-  if (!h.reference_rule.empty()) {
-    absl::StrAppend(&out, "<p class=\"small\">", Html(h.reference_rule), "</p>\n");
-  }
-  // Summary.
+// The summary table: one row per experiment.
+std::string HtmlSummary(const std::vector<ReportEntry>& entries) {
+  std::string out;
   out += "<h2>Summary</h2>\n<table><tr><th>experiment</th><th>status</th><th>claims passed</th>"
          "<th>claims failed</th><th>reference OK</th><th>reference drifted</th>"
          "<th>wall time</th></tr>\n";
@@ -243,60 +233,69 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
         "</td></tr>\n");
   }
   out += "</table>\n";
-  // Each experiment.
-  for (const ReportEntry& e : entries) {
-    absl::StrAppend(&out, "<h2 id=\"", Html(e.name), "\">", Html(e.name), "</h2>\n");
-    if (e.experiment != nullptr) {
-      absl::StrAppend(&out, "<p><b>", Html(e.experiment->title()), "</b>. ",
-                      Html(e.experiment->description()), "</p>\n");
+  return out;
+}
+
+// One experiment's section: caption, figure, tables, claims, reference and
+// provenance.
+std::string HtmlExperiment(const ReportEntry& e) {
+  std::string out;
+  absl::StrAppend(&out, "<h2 id=\"", Html(e.name), "\">", Html(e.name), "</h2>\n");
+  if (e.experiment != nullptr) {
+    absl::StrAppend(&out, "<p><b>", Html(e.experiment->title()), "</b>. ",
+                    Html(e.experiment->description()), "</p>\n");
+  }
+  absl::StrAppend(&out, "<p class=\"small\">spec <code>", Html(e.spec_path),
+                  "</code>; output <code>", Html(e.out_dir), "</code>; ", Html(e.status),
+                  "; wall time ", Seconds(e.wall_seconds), "</p>\n");
+  if (!e.figure_png.empty()) {
+    absl::StrAppend(&out, "<p><img class=\"figure\" alt=\"", Html(e.name),
+                    "\" src=\"data:image/png;base64,", Base64(e.figure_png), "\"></p>\n");
+  }
+  if (e.result == nullptr) return out;
+  for (const spec::Table& t : e.result->tables()) out += TableHtml(t);
+  if (e.result->claims_size() > 0) {
+    out += "<table><tr><th>claim</th><th>kind</th><th>value</th><th>comparison</th>"
+           "<th>tolerance rule</th>"
+           "<th>seeds measured</th><th>rationale</th><th>verdict</th></tr>\n";
+    for (const spec::ClaimVerdict& v : e.result->claims()) {
+      const ClaimRow r = RowOf(e, v);
+      absl::StrAppend(&out, "<tr><td>", Html(r.id), "</td><td>", Html(r.kind), "</td><td>",
+                      Html(r.value), "</td><td>",
+                      Html(r.comparison), "</td><td>", Html(r.rule), "</td><td>",
+                      Html(r.seeds), "</td><td>", Html(r.rationale), "</td><td class=\"",
+                      r.pass ? "pass" : "fail", "\">", Html(r.verdict), "</td></tr>\n");
     }
-    absl::StrAppend(&out, "<p class=\"small\">spec <code>", Html(e.spec_path),
-                    "</code>; output <code>", Html(e.out_dir), "</code>; ", Html(e.status),
-                    "; wall time ", Seconds(e.wall_seconds), "</p>\n");
-    if (!e.figure_png.empty()) {
-      absl::StrAppend(&out, "<p><img class=\"figure\" alt=\"", Html(e.name),
-                      "\" src=\"data:image/png;base64,", Base64(e.figure_png), "\"></p>\n");
-    }
-    if (e.result == nullptr) continue;
-    for (const spec::Table& t : e.result->tables()) out += TableHtml(t);
-    if (e.result->claims_size() > 0) {
-      out += "<table><tr><th>claim</th><th>kind</th><th>value</th><th>comparison</th>"
-             "<th>tolerance rule</th>"
-             "<th>seeds measured</th><th>rationale</th><th>verdict</th></tr>\n";
-      for (const spec::ClaimVerdict& v : e.result->claims()) {
-        const ClaimRow r = RowOf(e, v);
-        absl::StrAppend(&out, "<tr><td>", Html(r.id), "</td><td>", Html(r.kind), "</td><td>",
-                        Html(r.value), "</td><td>",
-                        Html(r.comparison), "</td><td>", Html(r.rule), "</td><td>",
-                        Html(r.seeds), "</td><td>", Html(r.rationale), "</td><td class=\"",
-                        r.pass ? "pass" : "fail", "\">", Html(r.verdict), "</td></tr>\n");
+    out += "</table>\n";
+  } else {
+    out += "<p>No claims at this tier.</p>\n";
+  }
+  if (!e.has_reference) {
+    out += "<p>Reference: none stored for this tier.</p>\n";
+  } else {
+    const int drifted = Drifted(e);
+    absl::StrAppend(&out, "<p>Reference <code>", Html(e.reference_path), "</code>: ",
+                    e.checks.size() - drifted, " OK, <span class=\"",
+                    drifted ? "fail" : "pass", "\">", drifted, " drifted</span>.</p>\n");
+    if (drifted > 0) {
+      out += "<table><tr><th>drifted quantity</th></tr>\n";
+      for (const ReferenceCheck& c : e.checks) {
+        if (!c.ok) absl::StrAppend(&out, "<tr><td>", Html(ReferenceLine(c)), "</td></tr>\n");
       }
       out += "</table>\n";
-    } else {
-      out += "<p>No claims at this tier.</p>\n";
     }
-    if (!e.has_reference) {
-      out += "<p>Reference: none stored for this tier.</p>\n";
-    } else {
-      const int drifted = Drifted(e);
-      absl::StrAppend(&out, "<p>Reference <code>", Html(e.reference_path), "</code>: ",
-                      e.checks.size() - drifted, " OK, <span class=\"",
-                      drifted ? "fail" : "pass", "\">", drifted, " drifted</span>.</p>\n");
-      if (drifted > 0) {
-        out += "<table><tr><th>drifted quantity</th></tr>\n";
-        for (const ReferenceCheck& c : e.checks) {
-          if (!c.ok) absl::StrAppend(&out, "<tr><td>", Html(ReferenceLine(c)), "</td></tr>\n");
-        }
-        out += "</table>\n";
-      }
-      out += "<details><summary>every compared quantity</summary><pre class=\"small\">";
-      for (const ReferenceCheck& c : e.checks) absl::StrAppend(&out, Html(ReferenceLine(c)), "\n");
-      out += "</pre></details>\n";
-    }
-    absl::StrAppend(&out, "<p class=\"small\">Provenance: ",
-                    Html(Provenance(e.result->provenance())), "</p>\n");
+    out += "<details><summary>every compared quantity</summary><pre class=\"small\">";
+    for (const ReferenceCheck& c : e.checks) absl::StrAppend(&out, Html(ReferenceLine(c)), "\n");
+    out += "</pre></details>\n";
   }
-  // Claims to commands.
+  absl::StrAppend(&out, "<p class=\"small\">Provenance: ",
+                  Html(Provenance(e.result->provenance())), "</p>\n");
+  return out;
+}
+
+// The table of every claim with the commands that check it.
+std::string HtmlClaimCommands(const std::vector<ClaimCommand>& claims) {
+  std::string out;
   out += "<h2 id=\"claims-to-commands\">Claims and the commands that check them</h2>\n"
          "<table><tr><th>experiment</th><th>claim</th><th>kind</th><th>statement</th>"
          "<th>tiers</th>"
@@ -310,7 +309,26 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
                     Seconds(c.stored_seconds_cpu), " / ", Seconds(c.stored_seconds_paper),
                     "</td></tr>\n");
   }
-  out += "</table>\n</body></html>\n";
+  out += "</table>\n";
+  return out;
+}
+
+std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& entries,
+                       const std::vector<ClaimCommand>& claims) {
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  absl::StrAppend(&out, "<title>Reproduction report (", Html(h.tier), " tier)</title>\n<style>",
+                  kStyle, "</style>\n<script>", kImageCheck, "</script>\n</head><body>\n");
+  absl::StrAppend(&out, "<h1>Reproduction report: ", Html(h.tier), " tier</h1>\n",
+                  "<p class=\"small\">Generated ", Html(h.generated), " from commit <code>",
+                  Html(h.git_commit), "</code> by <code>", Html(h.command_line),
+                  "</code>; wall time ", Seconds(h.wall_seconds), ".</p>\n");
+  if (!h.reference_rule.empty()) {
+    absl::StrAppend(&out, "<p class=\"small\">", Html(h.reference_rule), "</p>\n");
+  }
+  out += HtmlSummary(entries);
+  for (const ReportEntry& e : entries) out += HtmlExperiment(e);
+  out += HtmlClaimCommands(claims);
+  out += "</body></html>\n";
   return out;
 }
 
