@@ -332,6 +332,46 @@ std::string ReportHtml(const ReportHeader& h, const std::vector<ReportEntry>& en
   return out;
 }
 
+// One experiment's section of report.md.
+std::string MarkdownExperiment(const ReportEntry& e) {
+  std::string out;
+  absl::StrAppend(&out, "\n## ", e.name, "\n\n");
+  if (e.experiment != nullptr) {
+    absl::StrAppend(&out, "**", e.experiment->title(), ".** ", e.experiment->description(),
+                    "\n\n");
+  }
+  absl::StrAppend(&out, "Spec `", e.spec_path, "`; output `", e.out_dir, "`; ", e.status,
+                  "; wall time ", Seconds(e.wall_seconds), ".\n\n");
+  if (!e.figure_path.empty()) absl::StrAppend(&out, "![", e.name, "](", e.figure_path, ")\n\n");
+  if (e.result == nullptr) return out;
+  for (const spec::Table& t : e.result->tables()) out += TableMarkdownOf(t);
+  if (e.result->claims_size() > 0) {
+    out += "| claim | kind | value | comparison | tolerance rule | seeds measured | rationale "
+           "| verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    for (const spec::ClaimVerdict& v : e.result->claims()) {
+      const ClaimRow r = RowOf(e, v);
+      absl::StrAppend(&out, "| ", Cell(r.id), " | ", r.kind, " | ", r.value, " | ",
+                      Cell(r.comparison), " | ",
+                      Cell(r.rule), " | ", Cell(r.seeds), " | ", Cell(r.rationale), " | ",
+                      Cell(r.verdict), " |\n");
+    }
+    out += "\n";
+  }
+  if (!e.has_reference) {
+    out += "Reference: none stored for this tier.\n\n";
+  } else {
+    const int drifted = Drifted(e);
+    absl::StrAppend(&out, "Reference `", e.reference_path, "`: ", e.checks.size() - drifted,
+                    " OK, ", drifted, " drifted.\n\n");
+    for (const ReferenceCheck& c : e.checks) {
+      if (!c.ok) absl::StrAppend(&out, "- `", ReferenceLine(c), "`\n");
+    }
+    if (drifted > 0) out += "\n";
+  }
+  absl::StrAppend(&out, "Provenance: ", Provenance(e.result->provenance()), "\n");
+  return out;
+}
+
 std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>& entries,
                            const std::vector<ClaimCommand>& claims) {
   std::string out = absl::StrCat("# Reproduction report: ", h.tier, " tier\n\nGenerated ",
@@ -351,42 +391,7 @@ std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>
                     " | ", e.has_reference ? absl::StrCat(drifted) : "-", " | ",
                     Seconds(e.wall_seconds), " |\n");
   }
-  for (const ReportEntry& e : entries) {
-    absl::StrAppend(&out, "\n## ", e.name, "\n\n");
-    if (e.experiment != nullptr) {
-      absl::StrAppend(&out, "**", e.experiment->title(), ".** ", e.experiment->description(),
-                      "\n\n");
-    }
-    absl::StrAppend(&out, "Spec `", e.spec_path, "`; output `", e.out_dir, "`; ", e.status,
-                    "; wall time ", Seconds(e.wall_seconds), ".\n\n");
-    if (!e.figure_path.empty()) absl::StrAppend(&out, "![", e.name, "](", e.figure_path, ")\n\n");
-    if (e.result == nullptr) continue;
-    for (const spec::Table& t : e.result->tables()) out += TableMarkdownOf(t);
-    if (e.result->claims_size() > 0) {
-      out += "| claim | kind | value | comparison | tolerance rule | seeds measured | rationale "
-             "| verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
-      for (const spec::ClaimVerdict& v : e.result->claims()) {
-        const ClaimRow r = RowOf(e, v);
-        absl::StrAppend(&out, "| ", Cell(r.id), " | ", r.kind, " | ", r.value, " | ",
-                        Cell(r.comparison), " | ",
-                        Cell(r.rule), " | ", Cell(r.seeds), " | ", Cell(r.rationale), " | ",
-                        Cell(r.verdict), " |\n");
-      }
-      out += "\n";
-    }
-    if (!e.has_reference) {
-      out += "Reference: none stored for this tier.\n\n";
-    } else {
-      const int drifted = Drifted(e);
-      absl::StrAppend(&out, "Reference `", e.reference_path, "`: ", e.checks.size() - drifted,
-                      " OK, ", drifted, " drifted.\n\n");
-      for (const ReferenceCheck& c : e.checks) {
-        if (!c.ok) absl::StrAppend(&out, "- `", ReferenceLine(c), "`\n");
-      }
-      if (drifted > 0) out += "\n";
-    }
-    absl::StrAppend(&out, "Provenance: ", Provenance(e.result->provenance()), "\n");
-  }
+  for (const ReportEntry& e : entries) out += MarkdownExperiment(e);
   out += "\n## Claims and the commands that check them\n\n| experiment | claim | kind | statement "
          "| tiers | regenerate | smoke test | stored time smoke / cpu / paper |\n"
          "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
