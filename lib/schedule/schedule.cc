@@ -89,25 +89,54 @@ double TheoryWarmupSchedule::Rate(int64_t, double loss) {
   return TheoryStepSize(s_, c_, gap, max_lr_);
 }
 
+namespace {
+
+// A constant step: exactly one of lr and times_inverse_init_curvature, > 0.
+absl::Status ValidateConstant(const Schedule& spec) {
+  const Constant& c = spec.constant();
+  const bool by_lr = c.lr() != 0.0;
+  const bool by_curvature = c.times_inverse_init_curvature() != 0.0;
+  if (by_lr == by_curvature) {
+    return Bad(spec,
+               "constant needs exactly one of lr and "
+               "times_inverse_init_curvature");
+  }
+  if (c.lr() < 0.0 || c.times_inverse_init_curvature() < 0.0) {
+    return Bad(spec, "constant learning rate must be > 0");
+  }
+  return absl::OkStatus();
+}
+
+// The theory warmup: valid (rho, K0, Krho), c > 0, a finite rate at gap 0,
+// and an ema weight in [0, 1).
+absl::Status ValidateTheoryWarmup(const Schedule& spec) {
+  const TheoryWarmup& t = spec.theory_warmup();
+  GapSmoothness s{t.rho(), t.k0(), t.krho()};
+  if (absl::Status st = Validate(s); !st.ok()) {
+    return Bad(spec, "theory_warmup: " + std::string(st.message()));
+  }
+  if (!(t.c() > 0.0)) return Bad(spec, "theory_warmup.c must be > 0");
+  if (t.max_lr() < 0.0) return Bad(spec, "theory_warmup.max_lr must be >= 0");
+  if (t.k0() == 0.0 && t.max_lr() == 0.0) {
+    return Bad(spec,
+               "theory_warmup with k0 = 0 needs max_lr > 0, else the rate "
+               "is infinite at gap 0");
+  }
+  if (t.ema() < 0.0 || t.ema() >= 1.0) {
+    return Bad(spec, "theory_warmup.ema must be in [0, 1)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateSchedule(const Schedule& spec) {
   if (spec.label().empty()) {
     return absl::InvalidArgumentError("a schedule has no label");
   }
   switch (spec.kind_case()) {
-    case Schedule::kConstant: {
-      const Constant& c = spec.constant();
-      const bool by_lr = c.lr() != 0.0;
-      const bool by_curvature = c.times_inverse_init_curvature() != 0.0;
-      if (by_lr == by_curvature) {
-        return Bad(spec,
-                   "constant needs exactly one of lr and "
-                   "times_inverse_init_curvature");
-      }
-      if (c.lr() < 0.0 || c.times_inverse_init_curvature() < 0.0) {
-        return Bad(spec, "constant learning rate must be > 0");
-      }
-      return absl::OkStatus();
-    }
+    case Schedule::kConstant:
+      return ValidateConstant(spec);
     case Schedule::kLinearWarmup: {
       const LinearWarmup& l = spec.linear_warmup();
       if (l.min_lr() < 0.0) return Bad(spec, "linear_warmup.min_lr must be >= 0");
@@ -142,24 +171,8 @@ absl::Status ValidateSchedule(const Schedule& spec) {
       if (c.total_steps() < 0) return Bad(spec, "cosine.total_steps must be >= 0");
       return absl::OkStatus();
     }
-    case Schedule::kTheoryWarmup: {
-      const TheoryWarmup& t = spec.theory_warmup();
-      GapSmoothness s{t.rho(), t.k0(), t.krho()};
-      if (absl::Status st = Validate(s); !st.ok()) {
-        return Bad(spec, "theory_warmup: " + std::string(st.message()));
-      }
-      if (!(t.c() > 0.0)) return Bad(spec, "theory_warmup.c must be > 0");
-      if (t.max_lr() < 0.0) return Bad(spec, "theory_warmup.max_lr must be >= 0");
-      if (t.k0() == 0.0 && t.max_lr() == 0.0) {
-        return Bad(spec,
-                   "theory_warmup with k0 = 0 needs max_lr > 0, else the rate "
-                   "is infinite at gap 0");
-      }
-      if (t.ema() < 0.0 || t.ema() >= 1.0) {
-        return Bad(spec, "theory_warmup.ema must be in [0, 1)");
-      }
-      return absl::OkStatus();
-    }
+    case Schedule::kTheoryWarmup:
+      return ValidateTheoryWarmup(spec);
     case Schedule::KIND_NOT_SET:
       break;
   }
