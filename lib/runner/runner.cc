@@ -107,6 +107,44 @@ absl::StatusOr<spec::Result> RunExperiment(const spec::Experiment& e,
   return result;
 }
 
+namespace {
+
+// The engine's settings for a request's run.
+RunContext ContextOf(const RunRequest& request, const std::string& tier,
+                     const std::string& out_dir) {
+  RunContext context;
+  context.tier = tier;
+  context.spec_path = request.spec_path;
+  context.out_dir = out_dir;
+  context.data_dir = request.data_dir;
+  context.device = request.device;
+  context.threads = request.threads;
+  context.resume = request.resume;
+  context.progress = request.progress;
+  context.finished = request.finished;
+  return context;
+}
+
+// The Result's files and, when asked for and the spec has panels, its figure,
+// written into `out_dir` all at once.
+absl::Status WriteOutputs(const RunRequest& request, const spec::Experiment& experiment,
+                          const spec::Result& result, const std::string& out_dir) {
+  OutputBatch batch;
+  if (absl::Status st = AddResultFiles(result, &batch); !st.ok()) return st;
+  if (request.plot && experiment.figure().panels_size() > 0) {
+    const std::string title =
+        experiment.title().empty() ? experiment.name() : experiment.title();
+    if (absl::Status st =
+            RenderFigure(result, experiment.figure(), title, experiment.name(), &batch);
+        !st.ok()) {
+      return st;
+    }
+  }
+  return batch.Commit(out_dir);
+}
+
+}  // namespace
+
 absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   std::string spec_text;
   if (absl::Status st = ReadFile(request.spec_path, &spec_text); !st.ok()) {
@@ -142,17 +180,8 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   FillProvenance(request.spec_path, spec_text, request.workspace_dir,
                  request.threads, &provenance);
   provenance.set_command_line(request.command_line);
-  RunContext context;
-  context.tier = tier;
-  context.spec_path = request.spec_path;
-  context.out_dir = report.out_dir;
-  context.data_dir = request.data_dir;
-  context.device = request.device;
-  context.threads = request.threads;
-  context.resume = request.resume;
-  context.progress = request.progress;
-  context.finished = request.finished;
-  absl::StatusOr<spec::Result> result = RunExperiment(*experiment, context);
+  absl::StatusOr<spec::Result> result =
+      RunExperiment(*experiment, ContextOf(request, tier, report.out_dir));
   if (!result.ok()) return result.status();
   MarkEnd(&provenance);
   // What the engine knows (runtime, device used, LibTorch version, data
@@ -160,19 +189,9 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   provenance.MergeFrom(result->provenance());
   *result->mutable_provenance() = provenance;
 
-  OutputBatch batch;
-  if (absl::Status st = AddResultFiles(*result, &batch); !st.ok()) return st;
-  if (request.plot && experiment->figure().panels_size() > 0) {
-    const std::string title = experiment->title().empty()
-                                  ? experiment->name()
-                                  : experiment->title();
-    if (absl::Status st = RenderFigure(*result, experiment->figure(), title,
-                                       experiment->name(), &batch);
-        !st.ok()) {
-      return st;
-    }
+  if (absl::Status st = WriteOutputs(request, *experiment, *result, report.out_dir); !st.ok()) {
+    return st;
   }
-  if (absl::Status st = batch.Commit(report.out_dir); !st.ok()) return st;
   for (const spec::ClaimVerdict& v : result->claims()) {
     report.claims_pass = report.claims_pass && v.pass();
   }
