@@ -61,19 +61,10 @@ std::string Resolve(const std::string& path, const std::string& workspace) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  warmup::KeepFreedMemoryMapped();
-  absl::SetProgramUsageMessage(
-      "Regenerates every figure and table at a tier, checks claims and stored "
-      "references, writes out/report/.\nUsage: reproduce --tier=smoke|cpu|paper "
-      "[--only=NAME,...] [--update_reference] | --reference_from=RESULT,...");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) {
-    std::fprintf(stderr, "error: unexpected argument '%s' (flags are --name=value)\n", rest[1]);
-    return 2;
-  }
-  const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  const std::string workspace = ws != nullptr ? ws : "";
+namespace {
+
+// The options the flags give, paths resolved against the workspace.
+warmup::ReproduceOptions OptionsFromFlags(const std::string& workspace, int argc, char** argv) {
   warmup::ReproduceOptions o;
   o.tier = absl::GetFlag(FLAGS_tier);
   o.device = absl::GetFlag(FLAGS_device);
@@ -105,23 +96,45 @@ int main(int argc, char** argv) {
   o.command_line = absl::StrJoin(argv + 1, argv + argc, " ");
   o.command_line = "bazel run //:reproduce --" +
                    (o.command_line.empty() ? "" : " " + o.command_line);
+  return o;
+}
+
+// --reference_from: references built from existing Result files, no run.
+int ReferencesFrom(const std::vector<std::string>& from, const std::string& workspace,
+                   const warmup::ReproduceOptions& o) {
+  std::vector<std::string> paths;
+  for (const std::string& p : from) paths.push_back(Resolve(p, workspace));
+  auto written = warmup::ReferencesFromResults(paths, o.experiments_dir, o.reference_dir);
+  if (!written.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(written.status().message()).c_str());
+    return 2;
+  }
+  for (const std::string& w : *written) std::printf("reference written: %s\n", w.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  warmup::KeepFreedMemoryMapped();
+  absl::SetProgramUsageMessage(
+      "Regenerates every figure and table at a tier, checks claims and stored "
+      "references, writes out/report/.\nUsage: reproduce --tier=smoke|cpu|paper "
+      "[--only=NAME,...] [--update_reference] | --reference_from=RESULT,...");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    std::fprintf(stderr, "error: unexpected argument '%s' (flags are --name=value)\n", rest[1]);
+    return 2;
+  }
+  const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  const std::string workspace = ws != nullptr ? ws : "";
+  const warmup::ReproduceOptions o = OptionsFromFlags(workspace, argc, argv);
   if (o.threads < 1) {
     std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", o.threads);
     return 2;
   }
-
   const std::vector<std::string> from = absl::GetFlag(FLAGS_reference_from);
-  if (!from.empty()) {
-    std::vector<std::string> paths;
-    for (const std::string& p : from) paths.push_back(Resolve(p, workspace));
-    auto written = warmup::ReferencesFromResults(paths, o.experiments_dir, o.reference_dir);
-    if (!written.ok()) {
-      std::fprintf(stderr, "error: %s\n", std::string(written.status().message()).c_str());
-      return 2;
-    }
-    for (const std::string& w : *written) std::printf("reference written: %s\n", w.c_str());
-    return 0;
-  }
+  if (!from.empty()) return ReferencesFrom(from, workspace, o);
   absl::StatusOr<warmup::ReproduceSummary> summary = warmup::Reproduce(o, stdout);
   if (!summary.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(summary.status().message()).c_str());
