@@ -23,6 +23,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/io/provenance.h"
 #include "lib/runner/claims.h"
 #include "lib/runner/runner.h"
 #include "lib/runtime/runtime.h"
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
   request.device = absl::GetFlag(FLAGS_device);
   request.resume = absl::GetFlag(FLAGS_resume);
   request.progress = absl::GetFlag(FLAGS_progress);
-  request.command_line = absl::StrJoin(argv, argv + argc, " ");
+  request.command_line = warmup::PortableCommandLine(
+      "bazel run //experiments:run --", std::vector<std::string>(argv + 1, argv + argc));
   if (request.spec_path.empty()) {
     std::fprintf(stderr, "error: --spec is required (a text proto under experiments/)\n");
     return 2;

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/io/output_batch.h"
+#include "lib/io/provenance.h"
 #include "lib/io/result_files.h"
 #include "lib/io/sha256.h"
 
@@ -163,6 +164,15 @@ TEST(ResultFilesTest, TablesAndSeriesFiles) {
   EXPECT_NE(std::find(names.begin(), names.end(), "theory-seed1__gap.csv"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "result.json"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "speedup.md"), names.end());
+}
+
+// Paths never reach a stored command line; everything else is kept as typed.
+TEST(ProvenanceTest, PortableCommandLineHidesPaths) {
+  EXPECT_EQ(PortableCommandLine("bazel run //:reproduce --",
+                                {"--tier=cpu", "--out=/tmp/x", "--data_dir=/home/me/data",
+                                 "--threads=1"}),
+            "bazel run //:reproduce -- --tier=cpu --out=<path> --data_dir=<path> --threads=1");
+  EXPECT_EQ(PortableCommandLine("run", {}), "run");
 }
 
 }  // namespace

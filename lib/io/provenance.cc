@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include "absl/base/config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/stubs/common.h"
@@ -75,6 +76,21 @@ void FillProvenance(const std::string& spec_path, const std::string& spec_text,
 
 void MarkEnd(spec::Provenance* p) {
   *p->mutable_end_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+}
+
+std::string PortableCommandLine(const std::string& prefix,
+                                const std::vector<std::string>& args) {
+  static const char* const kPathFlags[] = {"--out=",           "--data_dir=",      "--report_dir=",
+                                           "--experiments_dir=", "--reference_dir=",
+                                           "--reference_from="};
+  std::string line = prefix;
+  for (std::string arg : args) {
+    for (const char* flag : kPathFlags) {
+      if (absl::StartsWith(arg, flag)) arg = absl::StrCat(flag, "<path>");
+    }
+    absl::StrAppend(&line, line.empty() ? "" : " ", arg);
+  }
+  return line;
 }
 
 }  // namespace warmup

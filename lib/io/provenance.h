@@ -2,6 +2,7 @@
 #define WARMUP_LIB_IO_PROVENANCE_H_
 
 #include <string>
+#include <vector>
 
 #include "proto/result.pb.h"
 
@@ -20,6 +21,13 @@ void MarkEnd(spec::Provenance* provenance);
 
 // The CPU model from /proc/cpuinfo, or "unknown".
 std::string CpuModel();
+
+// `prefix` followed by `args` as the command a user types, with the value of
+// every flag that names a file or folder (--out, --data_dir, ...)
+// shown as <path>: provenance is stored in tracked references, which must
+// not carry one machine's paths.
+std::string PortableCommandLine(const std::string& prefix,
+                                const std::vector<std::string>& args);
 
 }  // namespace warmup
 

@@ -53,6 +53,8 @@ run --update_reference
 [ "$rc" -eq 0 ] || fail "first run exited $rc (want 0: the claim passes)"
 grep -q "toy_river: ran" "$tmp/log" || fail "first run did not run"
 [ -s "$reference" ] || fail "--update_reference wrote no $reference"
+# A tracked reference carries no machine path (the command line hides --out's).
+grep -q "$tmp" "$reference" && fail "the reference records this machine's path $tmp"
 [ -s "$tmp/out/report/index.html" ] && [ -s "$tmp/out/report/report.md" ] || fail "no report"
 
 run

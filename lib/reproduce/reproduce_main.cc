@@ -23,6 +23,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/io/provenance.h"
 #include "lib/reproduce/reproduce.h"
 #include "lib/runtime/runtime.h"
 
@@ -92,10 +93,10 @@ warmup::ReproduceOptions OptionsFromFlags(const std::string& workspace, int argc
   o.report_dir = absl::GetFlag(FLAGS_report_dir).empty()
                      ? out + "/report"
                      : Resolve(absl::GetFlag(FLAGS_report_dir), workspace);
-  // The command as the user types it (no machine paths: references keep it).
-  o.command_line = absl::StrJoin(argv + 1, argv + argc, " ");
-  o.command_line = "bazel run //:reproduce --" +
-                   (o.command_line.empty() ? "" : " " + o.command_line);
+  // The command as the user types it, without this machine's paths: the
+  // references keep it.
+  o.command_line = warmup::PortableCommandLine("bazel run //:reproduce --",
+                                               std::vector<std::string>(argv + 1, argv + argc));
   return o;
 }
 
