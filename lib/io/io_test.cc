@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/io/markdown.h"
 #include "lib/io/output_batch.h"
 #include "lib/io/provenance.h"
 #include "lib/io/result_files.h"
@@ -167,6 +168,13 @@ TEST(ResultFilesTest, TablesAndSeriesFiles) {
 }
 
 // Paths never reach a stored command line; everything else is kept as typed.
+// A cell holding a pipe or a line break stays one cell of one row; a short
+// row is padded to the header's width.
+TEST(MarkdownTest, CellsCannotBreakTheTable) {
+  EXPECT_EQ(MarkdownTable({"a", "b|c"}, {{"x|y", "line 1\nline 2"}, {"only"}}),
+            "| a | b\\|c |\n| --- | --- |\n| x\\|y | line 1 line 2 |\n| only |  |\n");
+}
+
 TEST(ProvenanceTest, PortableCommandLineHidesPaths) {
   EXPECT_EQ(PortableCommandLine("bazel run //:reproduce --",
                                 {"--tier=cpu", "--out=/tmp/x", "--data_dir=/home/me/data",

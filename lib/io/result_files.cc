@@ -6,6 +6,7 @@
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/io/markdown.h"
 
 namespace warmup {
 
@@ -20,13 +21,9 @@ std::string SafeFileName(const std::string& name) {
 }
 
 std::string TableMarkdown(const spec::Table& table) {
-  std::string md = absl::StrCat("| ", absl::StrJoin(table.columns(), " | "), " |\n|");
-  for (int i = 0; i < table.columns_size(); ++i) md += " --- |";
-  md += "\n";
-  for (const auto& row : table.rows()) {
-    absl::StrAppend(&md, "| ", absl::StrJoin(row.cells(), " | "), " |\n");
-  }
-  return md;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& row : table.rows()) rows.emplace_back(row.cells().begin(), row.cells().end());
+  return MarkdownTable({table.columns().begin(), table.columns().end()}, rows);
 }
 
 namespace {

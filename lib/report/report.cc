@@ -6,6 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "lib/io/markdown.h"
+#include "lib/io/result_files.h"
 #include "lib/spec/claim_op.h"
 
 namespace warmup {
@@ -14,11 +16,6 @@ namespace {
 std::string Html(const std::string& s) {
   return absl::StrReplaceAll(
       s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
-}
-
-// Markdown table cells: pipes and newlines would break the row.
-std::string Cell(const std::string& s) {
-  return absl::StrReplaceAll(s, {{"|", "\\|"}, {"\n", " "}});
 }
 
 std::string Seconds(double s) {
@@ -123,17 +120,7 @@ std::string TableHtml(const spec::Table& t) {
 }
 
 std::string TableMarkdownOf(const spec::Table& t) {
-  std::string out = absl::StrCat("Table `", t.name(), "`:\n\n|");
-  for (const std::string& c : t.columns()) absl::StrAppend(&out, " ", Cell(c), " |");
-  out += "\n|";
-  for (int i = 0; i < t.columns_size(); ++i) out += " --- |";
-  out += "\n";
-  for (const auto& row : t.rows()) {
-    out += "|";
-    for (const std::string& cell : row.cells()) absl::StrAppend(&out, " ", Cell(cell), " |");
-    out += "\n";
-  }
-  return out + "\n";
+  return absl::StrCat("Table `", t.name(), "`:\n\n", TableMarkdown(t), "\n");
 }
 
 const char kStyle[] = R"(
@@ -346,15 +333,15 @@ std::string MarkdownExperiment(const ReportEntry& e) {
   if (e.result == nullptr) return out;
   for (const spec::Table& t : e.result->tables()) out += TableMarkdownOf(t);
   if (e.result->claims_size() > 0) {
-    out += "| claim | kind | value | comparison | tolerance rule | seeds measured | rationale "
-           "| verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    std::vector<std::vector<std::string>> rows;
     for (const spec::ClaimVerdict& v : e.result->claims()) {
       const ClaimRow r = RowOf(e, v);
-      absl::StrAppend(&out, "| ", Cell(r.id), " | ", r.kind, " | ", r.value, " | ",
-                      Cell(r.comparison), " | ",
-                      Cell(r.rule), " | ", Cell(r.seeds), " | ", Cell(r.rationale), " | ",
-                      Cell(r.verdict), " |\n");
+      rows.push_back({r.id, r.kind, r.value, r.comparison, r.rule, r.seeds, r.rationale,
+                      r.verdict});
     }
+    out += MarkdownTable({"claim", "kind", "value", "comparison", "tolerance rule",
+                          "seeds measured", "rationale", "verdict"},
+                         rows);
     out += "\n";
   }
   if (!e.has_reference) {
@@ -380,29 +367,32 @@ std::string ReportMarkdown(const ReportHeader& h, const std::vector<ReportEntry>
                                  ".\n\n");
   if (!h.reference_rule.empty()) absl::StrAppend(&out, h.reference_rule, "\n\n");
   out += "## Summary\n\n";
-  out += "| experiment | status | claims passed | claims failed | reference OK | reference drifted "
-         "| wall time |\n| --- | --- | --- | --- | --- | --- | --- |\n";
+  std::vector<std::vector<std::string>> summary;
   for (const ReportEntry& e : entries) {
     const int claims_n = e.result == nullptr ? 0 : e.result->claims_size();
     const int failed = Failed(e), drifted = Drifted(e);
-    absl::StrAppend(&out, "| ", e.name, " | ", Cell(e.status), " | ", claims_n - failed, " | ",
-                    failed, " | ",
-                    e.has_reference ? absl::StrCat(e.checks.size() - drifted) : "no reference",
-                    " | ", e.has_reference ? absl::StrCat(drifted) : "-", " | ",
-                    Seconds(e.wall_seconds), " |\n");
+    summary.push_back(
+        {e.name, e.status, absl::StrCat(claims_n - failed), absl::StrCat(failed),
+         e.has_reference ? absl::StrCat(e.checks.size() - drifted) : "no reference",
+         e.has_reference ? absl::StrCat(drifted) : "-", Seconds(e.wall_seconds)});
   }
+  out += MarkdownTable({"experiment", "status", "claims passed", "claims failed", "reference OK",
+                        "reference drifted", "wall time"},
+                       summary);
   for (const ReportEntry& e : entries) out += MarkdownExperiment(e);
-  out += "\n## Claims and the commands that check them\n\n| experiment | claim | kind | statement "
-         "| tiers | regenerate | smoke test | stored time smoke / cpu / paper |\n"
-         "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+  std::vector<std::vector<std::string>> commands;
   for (const ClaimCommand& c : claims) {
-    absl::StrAppend(&out, "| ", c.experiment, " | ", c.claim_id, " | ", c.kind, " | `",
-                    Cell(c.statement),
-                    "` | ", c.tiers, " | `", c.reproduce, "` | ",
-                    c.test.empty() ? "-" : absl::StrCat("`", c.test, "`"), " | ",
-                    Seconds(c.stored_seconds_smoke), " / ", Seconds(c.stored_seconds_cpu), " / ",
-                    Seconds(c.stored_seconds_paper), " |\n");
+    commands.push_back({c.experiment, c.claim_id, c.kind, absl::StrCat("`", c.statement, "`"),
+                        c.tiers, absl::StrCat("`", c.reproduce, "`"),
+                        c.test.empty() ? "-" : absl::StrCat("`", c.test, "`"),
+                        absl::StrCat(Seconds(c.stored_seconds_smoke), " / ",
+                                     Seconds(c.stored_seconds_cpu), " / ",
+                                     Seconds(c.stored_seconds_paper))});
   }
+  out += "\n## Claims and the commands that check them\n\n";
+  out += MarkdownTable({"experiment", "claim", "kind", "statement", "tiers", "regenerate",
+                        "smoke test", "stored time smoke / cpu / paper"},
+                       commands);
   return out;
 }
 
