@@ -34,6 +34,8 @@
 #include "lib/curvature/double_backward.h"
 #include "lib/curvature/hessian.h"
 #include "lib/curvature/spectrum.h"
+#include "lib/engines/network.h"
+#include "lib/io/markdown.h"
 #include "lib/io/output_batch.h"
 #include "lib/io/provenance.h"
 #include "lib/nn/nanogpt.h"
@@ -805,11 +807,11 @@ class Bench {
                              "fig1b_nanogpt_shakespeare", "fig3_warmup_schedules"}) {
       RunRequest r;
       r.spec_path = absl::StrCat("experiments/", name, ".textproto");
-      r.tier = "cpu";
+      r.options.tier = "cpu";
       r.out_dir = (std::filesystem::temp_directory_path() / "warmup_bench_figures" / name).string();
-      r.threads = threads_;
+      r.options.threads = threads_;
       absl::StatusOr<RunReport> report;
-      const double s = Seconds([&] { report = RunSpec(r); });
+      const double s = Seconds([&] { report = RunSpec(r, AllEngines()); });
       rows.push_back({"figure wall time", absl::StrCat("//figures:", name, " (cpu tier)"),
                       report.ok() ? absl::StrFormat("%.3g s", s)
                                   : std::string(report.status().message()),
@@ -896,13 +898,13 @@ std::string MarkdownReport(const Bench& bench, const std::string& runtime) {
       absl::GetFlag(FLAGS_repeats), TORCH_VERSION, version("torch (Python)"),
       version("numpy"), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
       version("matmul_gflops_1024"));
-  md += "| section | case | C++ (this artifact) | Python reference | ratio | goal | met |\n";
-  md += "| --- | --- | --- | --- | --- | --- | --- |\n";
+  std::vector<std::vector<std::string>> rows;
   for (const Row& r : bench.rows) {
-    md += absl::StrFormat("| %s | %s | %s | %s | %s | %s | %s |\n", r.section, r.item, r.cpp,
-                          r.python, r.ratio, r.goal, r.met);
+    rows.push_back({r.section, r.item, r.cpp, r.python, r.ratio, r.goal, r.met});
   }
-  return md;
+  return md + MarkdownTable({"section", "case", "C++ (this artifact)", "Python reference",
+                             "ratio", "goal", "met"},
+                            rows);
 }
 
 // all.csv: the same rows, every cell quoted.

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/io/provenance.h"
+#include "lib/engines/network.h"
 #include "lib/runner/claims.h"
 #include "lib/runner/runner.h"
 #include "lib/runtime/runtime.h"
@@ -68,7 +69,7 @@ int ExitCodeFor(const absl::Status& status) {
 // error line and exit status 3, never an abort.
 absl::StatusOr<warmup::RunReport> RunGuarded(const warmup::RunRequest& request) {
   try {
-    return warmup::RunSpec(request);
+    return warmup::RunSpec(request, warmup::AllEngines());
   } catch (const std::exception& e) {
     const std::string what = e.what();
     return absl::InternalError("the run failed: " + what.substr(0, what.find('\n')));
@@ -93,23 +94,24 @@ int main(int argc, char** argv) {
   const std::string workspace = ws != nullptr ? ws : "";
   warmup::RunRequest request;
   request.spec_path = Resolve(absl::GetFlag(FLAGS_spec), workspace, true);
-  request.tier = absl::GetFlag(FLAGS_tier);
   request.out_dir = Resolve(absl::GetFlag(FLAGS_out), workspace, false);
-  request.workspace_dir = workspace;
-  request.threads = absl::GetFlag(FLAGS_threads);
-  request.plot = absl::GetFlag(FLAGS_plot);
-  request.data_dir = Resolve(absl::GetFlag(FLAGS_data_dir), workspace, true);
-  request.device = absl::GetFlag(FLAGS_device);
-  request.resume = absl::GetFlag(FLAGS_resume);
-  request.progress = absl::GetFlag(FLAGS_progress);
-  request.command_line = warmup::PortableCommandLine(
+  warmup::RunOptions& options = request.options;
+  options.tier = absl::GetFlag(FLAGS_tier);
+  options.workspace_dir = workspace;
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.plot = absl::GetFlag(FLAGS_plot);
+  options.data_dir = Resolve(absl::GetFlag(FLAGS_data_dir), workspace, true);
+  options.device = absl::GetFlag(FLAGS_device);
+  options.resume = absl::GetFlag(FLAGS_resume);
+  options.progress = absl::GetFlag(FLAGS_progress);
+  options.command_line = warmup::PortableCommandLine(
       "bazel run //experiments:run --", std::vector<std::string>(argv + 1, argv + argc));
   if (request.spec_path.empty()) {
     std::fprintf(stderr, "error: --spec is required (a text proto under experiments/)\n");
     return 2;
   }
-  if (request.threads < 1) {
-    std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", request.threads);
+  if (options.threads < 1) {
+    std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", options.threads);
     return 2;
   }
   absl::StatusOr<warmup::RunReport> report = RunGuarded(request);

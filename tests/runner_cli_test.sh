@@ -31,7 +31,7 @@ expect_error() {
 
 write() { printf '%s\n' "$2" >"$tmp/$1"; }
 
-base='name: "cli" problem { river_valley { mu: 1 lambda0: 1 lambda1: 1 } }'
+base='name: "cli" engine { synthetic {} } problem { river_valley { mu: 1 lambda0: 1 lambda1: 1 } }'
 write malformed.textproto "$base
 iterations: 10
 schedules { label: \"c\" constant { lr: 0.1 }"
@@ -40,7 +40,10 @@ iteratons: 10"
 write unknown_schedule.textproto "$base
 iterations: 10
 schedules { label: \"c\" step_decay { } }"
-write unknown_problem.textproto 'name: "cli" problem { rosenbrock { } } iterations: 10'
+write unknown_problem.textproto 'name: "cli" engine { synthetic {} } problem { rosenbrock { } } iterations: 10'
+write no_engine.textproto 'name: "cli" problem { river_valley { mu: 1 lambda0: 1 lambda1: 1 } }
+iterations: 10
+schedules { label: "c" constant { lr: 0.1 } }'
 write zero.textproto "$base
 iterations: 0
 schedules { label: \"c\" constant { lr: 0.1 } }"
@@ -68,13 +71,14 @@ tiers { name: \"smoke\" overrides { } }
 tiers { name: \"paper\" overrides { stop { target_gap: -inf } } }"
 write unknown_metric.textproto "$base
 iterations: 10
+record { gap: true lr: true }
 schedules { label: \"c\" constant { lr: 0.1 } }
 figure { panels { metric: \"accuracy\" } }"
 write unknown_claim_run.textproto "$base
 iterations: 10
 schedules { label: \"c\" constant { lr: 0.1 } }
 claims { id: \"x\" metric: \"nosuch.final_gap\" op: LE threshold: 1 rationale: \"r\" }"
-write negative_width.textproto 'name: "cli" iterations: 10
+write negative_width.textproto 'name: "cli" engine { network {} } iterations: 10
 problem { network { model: "resnet18" dataset: "cifar10" width: -1 } }
 schedules { label: "c" constant { lr: 0.1 } }'
 touch "$tmp/a_file"
@@ -91,8 +95,9 @@ expect_error nan_lr "schedules[0].constant.lr: expected a finite number >= 0, go
 expect_error huge_iterations "iterations: expected a finite number in [0, 1e9], got 10000000000" --spec="$tmp/huge_iterations.textproto"
 expect_error unknown_default_tier "default_tier: 'huge' is not a tier of this spec" --spec="$tmp/unknown_default_tier.textproto"
 expect_error nan_in_other_tier "tiers[1].overrides.stop.target_gap: expected" --spec="$tmp/nan_in_other_tier.textproto" --tier=smoke
-expect_error unknown_metric "metric 'accuracy' is not recorded" --spec="$tmp/unknown_metric.textproto"
-expect_error unknown_claim_run "'nosuch.final_gap' names no run" --spec="$tmp/unknown_claim_run.textproto"
+expect_error unknown_metric "figure.panels[0].metric: 'accuracy' is not a series the panel's runs record (nearest: 'gap')" --spec="$tmp/unknown_metric.textproto"
+expect_error unknown_claim_scalar "claims 'x'.metric: 'nosuch.final_gap' is not a scalar this spec records (nearest: 'c.final_gap')" --spec="$tmp/unknown_claim_run.textproto"
+expect_error no_engine "engine: not set; expected one of synthetic, speedup_sweep, network or composite" --spec="$tmp/no_engine.textproto"
 expect_error negative_width "problem.network.width: expected a finite number in [0, 16], got -1" --spec="$tmp/negative_width.textproto"
 expect_error missing_spec "cannot read spec file" --spec="$tmp/none.textproto"
 expect_error unknown_tier "unknown tier 'huge'" --spec="$spec_ok" --tier=huge

@@ -20,6 +20,7 @@ head -c $((8 * 3073)) /dev/zero >"$data/cifar10/data_batch_1.bin"
 spec() {  # spec NAME TRAIN_EXAMPLES LR
   cat >"$tmp/$1.textproto" <<SPEC
 name: "clinet"
+engine { network {} }
 problem { network { model: "resnet18" dataset: "cifar10" width: 0.0625 train_examples: $2 } }
 optimizer { kind: SGD batch_size: 4 }
 iterations: 2

@@ -407,7 +407,7 @@ std::string Verdict(const EnvelopeFit& f, const EnvelopeOptions& o) {
 void Describe(const std::vector<ProfileRun>& runs,
               const std::vector<std::vector<bool>>& transient, const std::vector<double>& gap,
               const std::vector<double>& log_s, const EnvelopeOptions& o, EnvelopeFit* out) {
-  for (double rho : {0.5, 1.0, 2.0}) {
+  for (double rho : kFixedEnvelopeRhos) {
     const PointFit f = FitAtRho(gap, log_s, rho, o.quantile);
     out->fixed.push_back({rho, f.k0, f.krho, Coverage(f, gap, log_s)});
   }

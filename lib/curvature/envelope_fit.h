@@ -80,6 +80,9 @@ struct Interval {
   double lo = 0.0, hi = 0.0;
 };
 
+// The rhos at which EnvelopeFit.fixed holds an envelope.
+inline constexpr double kFixedEnvelopeRhos[] = {0.5, 1.0, 2.0};
+
 // An envelope K0 + Krho gap^rho at a fixed rho, and the fraction of the
 // fitted points on or below it.
 struct FixedRhoEnvelope {
@@ -101,7 +104,7 @@ struct EnvelopeFit {
   bool rho_identified = false;
   std::string not_identified_reason;
   std::vector<double> profile_rho, profile_cost;  // mean check loss vs rho
-  std::vector<FixedRhoEnvelope> fixed;            // rho = 0.5, 1, 2
+  std::vector<FixedRhoEnvelope> fixed;            // at kFixedEnvelopeRhos
   double coverage = 0.0;  // fitted points on or below the envelope
   int points = 0, fitted_points = 0, transient_points = 0;
   // Per input point (runs concatenated): excluded as early transient.

@@ -1,8 +1,9 @@
-// The runner's engine for network experiments: tunes the spec's baselines
-// on their grids, trains every schedule and seed with the LibTorch trainer,
-// and turns the traces into series, scalars, the fitted smoothness envelope
-// and the fitted-constants table. Registered with the runner when this
-// library is linked in.
+// The network engine: tunes the spec's baselines on their grids, trains
+// every schedule and seed with the LibTorch trainer, and turns the traces
+// into series, scalars, the fitted smoothness envelope and the
+// fitted-constants table.
+#include "lib/engines/network.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,9 +18,8 @@
 #include "absl/strings/str_replace.h"
 #include "lib/curvature/envelope_fit.h"
 #include "lib/curvature/spectral_density.h"
-#include "lib/runner/result_util.h"
-#include "lib/runner/runner.h"
-#include "lib/runner/tuning.h"
+#include "lib/engines/result_util.h"
+#include "lib/engines/tuning.h"
 #include "lib/runtime/runtime.h"
 #include "lib/stats/stats.h"
 #include "lib/trainer/trainer.h"
@@ -42,6 +42,27 @@ std::vector<double> Smooth(const std::vector<double>& v, int window) {
 }
 
 std::string Num(double v) { return absl::StrFormat("%.4g", v); }
+
+// The per-run scalars RecordRun writes for every run, and for a profiled one.
+constexpr const char* kRunScalars[] = {
+    "final_loss", "diverged", "steps", "profile_points", "profile_unconverged",
+    "profile_invalid", "parameters", "peak_lr", "initial_loss", "initial_grad_norm"};
+constexpr const char* kProfiledRunScalars[] = {"initial_smoothness", "initial_hvp_norm"};
+
+std::vector<int64_t> SeedsOf(const spec::Experiment& e) {
+  if (e.seeds().empty()) return {0};
+  return {e.seeds().begin(), e.seeds().end()};
+}
+
+// The runs' schedule labels: the spec's schedules, then its tuned baselines.
+std::vector<std::string> LabelsOf(const spec::Experiment& e) {
+  std::vector<std::string> labels;
+  for (const spec::Schedule& s : e.schedules()) labels.push_back(s.label());
+  for (const spec::TunedBaseline& b : e.tuned()) labels.push_back(b.label());
+  return labels;
+}
+
+bool Profiled(const spec::Profile& p) { return p.every() > 0 || p.log_points() > 0; }
 
 std::string RunName(const std::string& label, int64_t seed, size_t seeds) {
   return seeds > 1 ? absl::StrCat(label, "/seed", seed) : label;
@@ -66,13 +87,13 @@ TrainRequest Request(const spec::Experiment& e, const RunContext& ctx,
   r.iterations = e.iterations();
   r.record_every = e.record().every();
   r.seed = seed;
-  r.device = ctx.device;
-  r.data_dir = ctx.data_dir;
+  r.device = ctx.options.device;
+  r.data_dir = ctx.options.data_dir;
   r.checkpoint_every = e.checkpoint().every();
   r.checkpoint_dir = absl::StrCat(ctx.out_dir, "/checkpoints/",
                                   absl::StrReplaceAll(run, {{"/", "-"}}));
-  r.resume = ctx.resume;
-  r.progress = ctx.progress;
+  r.resume = ctx.options.resume;
+  r.progress = ctx.options.progress;
   r.label = run;
   return r;
 }
@@ -159,23 +180,28 @@ std::map<std::string, double> RecordRun(const std::string& run, bool theory,
     RecordFailure(run, absl::StrCat(t.profile_invalid, " Hessian measurement(s)"),
                   t.profile_failure, result);
   }
-  std::map<std::string, double> scalars = {
-      {"final_loss", FinalLoss(t)},
-      {"diverged", t.diverged ? 1.0 : 0.0},
-      {"steps", static_cast<double>(t.steps_run)},
-      {"profile_points", static_cast<double>(t.profile_step.size())},
-      {"profile_unconverged", static_cast<double>(t.profile_unconverged)},
-      {"profile_invalid", static_cast<double>(t.profile_invalid)},
-      {"parameters", static_cast<double>(t.parameters)},
-      {"peak_lr", t.lr.empty() ? 0.0 : *std::max_element(t.lr.begin(), t.lr.end())},
-      // What any machine reproduces to rounding (compared tightly with the
-      // reference: they catch a changed initialisation or data order).
-      {"initial_loss", !t.step.empty() && t.step[0] == 0 ? t.loss[0] : kNaN},
-      {"initial_grad_norm", t.initial_grad_norm},
+  // In the order of kRunScalars. The initial values are what any machine
+  // reproduces to rounding (compared tightly with the reference: they catch
+  // a changed initialisation or data order).
+  const double values[] = {
+      FinalLoss(t),
+      t.diverged ? 1.0 : 0.0,
+      static_cast<double>(t.steps_run),
+      static_cast<double>(t.profile_step.size()),
+      static_cast<double>(t.profile_unconverged),
+      static_cast<double>(t.profile_invalid),
+      static_cast<double>(t.parameters),
+      t.lr.empty() ? 0.0 : *std::max_element(t.lr.begin(), t.lr.end()),
+      !t.step.empty() && t.step[0] == 0 ? t.loss[0] : kNaN,
+      t.initial_grad_norm,
   };
+  static_assert(std::size(values) == std::size(kRunScalars));
+  std::map<std::string, double> scalars;
+  for (size_t k = 0; k < std::size(values); ++k) scalars[kRunScalars[k]] = values[k];
+
   if (!t.profile_step.empty()) {
-    scalars["initial_smoothness"] = t.profile_step[0] == 0 ? t.profile_smoothness[0] : kNaN;
-    scalars["initial_hvp_norm"] = t.initial_hvp_norm;
+    scalars[kProfiledRunScalars[0]] = t.profile_step[0] == 0 ? t.profile_smoothness[0] : kNaN;
+    scalars[kProfiledRunScalars[1]] = t.initial_hvp_norm;
   }
   spec::RunOutcome* outcome = result->add_runs();
   outcome->set_run(run);
@@ -375,8 +401,7 @@ absl::Status RunSchedule(const spec::Experiment& e, const RunContext& ctx,
   *final_losses = per_seed["final_loss"];
   RecordSeedMeans(schedule.label(), seeds.size(), per_seed, result);
   AddScalar(schedule.label() + ".seeds", static_cast<double>(seeds.size()), result);
-  const bool profiled = e.profile().every() > 0 || e.profile().log_points() > 0;
-  if (profiled) RecordEnvelope(e, schedule.label(), seeds, profiles, table, result);
+  if (Profiled(e.profile())) RecordEnvelope(e, schedule.label(), seeds, profiles, table, result);
   return absl::OkStatus();
 }
 
@@ -439,12 +464,85 @@ absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e, const Run
   return WinningSchedule(b, grid, selection);
 }
 
-absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& ctx,
-                                  spec::Result* result) {
-  result->mutable_provenance()->set_runtime(ConfigureRuntime(ctx.threads));
+// The series one run records (RecordRun, RecordSpectra, AddScatter).
+void DeclareRunSeries(const spec::Experiment& e, const std::string& run, bool theory,
+                      DeclaredOutputs* out) {
+  std::vector<std::string> by_step = {"loss", "lr"};
+  if (theory) by_step.insert(by_step.end(), {"lr_smoothed", "loss_smoothed"});
+  const spec::Profile& p = e.profile();
+  if (Profiled(p)) {
+    by_step.insert(by_step.end(), {"smoothness", "lambda_max", "lambda_min"});
+    out->series.insert({run, "smoothness", "gap"});
+    out->series.insert({run, "smoothness_transient", "gap"});
+  }
+  if (p.trace_hvps() > 0 && !p.spectrum_steps().empty()) {
+    by_step.insert(by_step.end(), {"trace", "trace_lo95", "trace_hi95"});
+  }
+  for (const std::string& metric : by_step) out->series.insert({run, metric, "step"});
+  if (p.density_runs() > 0) {
+    for (int64_t step : p.spectrum_steps()) {
+      out->series.insert({absl::StrFormat("%s/step%d", run, step), "density", "eigenvalue"});
+    }
+  }
+}
+
+// What RunSchedule records for one schedule over `seeds`.
+void DeclareSchedule(const spec::Experiment& e, const std::string& label, bool theory,
+                     const std::vector<int64_t>& seeds, DeclaredOutputs* out) {
+  std::vector<std::string> quantities(std::begin(kRunScalars), std::end(kRunScalars));
+  if (Profiled(e.profile())) {
+    quantities.insert(quantities.end(), std::begin(kProfiledRunScalars),
+                      std::end(kProfiledRunScalars));
+  }
+  for (int64_t seed : seeds) {
+    const std::string run = RunName(label, seed, seeds.size());
+    DeclareRunSeries(e, run, theory, out);
+    for (const std::string& q : quantities) out->scalars.insert(absl::StrCat(run, ".", q));
+  }
+  for (const std::string& q : quantities) {
+    out->scalars.insert(absl::StrCat(label, ".", q));
+    if (seeds.size() > 1) out->scalars.insert(absl::StrCat(label, ".", q, "_sd"));
+  }
+  out->scalars.insert(label + ".seeds");
+  if (!Profiled(e.profile())) return;
+  out->series.insert({label, "profile_cost", "rho"});
+  for (const char* name : {"seeds_averaged", "fit_invalid"}) {
+    out->scalars.insert(absl::StrCat(label, ".", name));
+  }
+  EnvelopeFit any;  // FitScalars' keys depend only on the fixed-rho list
+  for (double rho : kFixedEnvelopeRhos) any.fixed.push_back({rho, 0, 0, 0});
+  for (const auto& [name, value] : FitScalars(any)) {
+    out->scalars.insert(absl::StrCat(label, ".", name));
+  }
+}
+
+}  // namespace
+
+DeclaredOutputs NetworkEngine::Declare(const spec::Experiment& e) const {
+  DeclaredOutputs out;
+  const std::vector<int64_t> seeds = SeedsOf(e);
+  const std::vector<std::string> labels = LabelsOf(e);
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    for (const std::string& name : TuningScalarNames(b)) out.scalars.insert(name);
+  }
+  for (size_t k = 0; k < labels.size(); ++k) {
+    const bool theory = k < static_cast<size_t>(e.schedules_size()) &&
+                        e.schedules(k).has_theory_warmup();
+    DeclareSchedule(e, labels[k], theory, seeds, &out);
+    for (size_t a = 0; a < k; ++a) {
+      for (const char* part : {"mean", "sd", "lo99", "hi99"}) {
+        out.scalars.insert(absl::StrCat(labels[k], ".paired_", labels[a], "_", part));
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status NetworkEngine::Run(const spec::Experiment& e, const RunContext& ctx,
+                                spec::Result* result) const {
+  result->mutable_provenance()->set_runtime(ConfigureRuntime(ctx.options.threads));
   result->mutable_provenance()->set_kernels(KernelsInUse());
-  std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
-  if (seeds.empty()) seeds.push_back(0);
+  const std::vector<int64_t> seeds = SeedsOf(e);
   std::vector<spec::Schedule> schedules(e.schedules().begin(), e.schedules().end());
   for (const spec::TunedBaseline& b : e.tuned()) {
     absl::StatusOr<spec::Schedule> winner = TuneBaseline(e, ctx, b, seeds, result);
@@ -471,10 +569,14 @@ absl::Status RunNetworkExperiment(const spec::Experiment& e, const RunContext& c
   return absl::OkStatus();
 }
 
-const bool kRegistered = [] {
-  RegisterNetworkEngine(RunNetworkExperiment);
-  return true;
-}();
+const EngineSet& AllEngines() {
+  static const NetworkEngine* network = new NetworkEngine();
+  static const EngineSet* engines = [] {
+    auto* all = new EngineSet(SyntheticEngines());
+    all->network = network;
+    return all;
+  }();
+  return *engines;
+}
 
-}  // namespace
 }  // namespace warmup

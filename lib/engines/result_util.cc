@@ -1,4 +1,4 @@
-#include "lib/runner/result_util.h"
+#include "lib/engines/result_util.h"
 
 #include <cmath>
 #include <numeric>

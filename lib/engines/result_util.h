@@ -1,5 +1,5 @@
-#ifndef WARMUP_LIB_RUNNER_RESULT_UTIL_H_
-#define WARMUP_LIB_RUNNER_RESULT_UTIL_H_
+#ifndef WARMUP_LIB_ENGINES_RESULT_UTIL_H_
+#define WARMUP_LIB_ENGINES_RESULT_UTIL_H_
 
 #include <string>
 #include <vector>
@@ -24,4 +24,4 @@ spec::Table* TableNamed(const std::string& name,
 
 }  // namespace warmup
 
-#endif  // WARMUP_LIB_RUNNER_RESULT_UTIL_H_
+#endif  // WARMUP_LIB_ENGINES_RESULT_UTIL_H_

@@ -1,7 +1,7 @@
 // The speed-up sweep behind the speed-up table (docs/theory.md, R-Theorems 3
 // and 4): on the instance family f_T, the constant step tuned for the final
 // gap against the theory warmup, for GD and SGD, over a grid of horizons T.
-#include "lib/runner/speedup_sweep.h"
+#include "lib/engines/speedup_sweep.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,8 +15,8 @@
 #include "lib/optim/gradient_descent.h"
 #include "lib/problems/make_objective.h"
 #include "lib/problems/speedup_instance.h"
-#include "lib/runner/result_util.h"
-#include "lib/runner/tuning.h"
+#include "lib/engines/result_util.h"
+#include "lib/engines/tuning.h"
 #include "lib/schedule/schedule.h"
 #include "lib/spec/spec.h"
 #include "lib/stats/stats.h"
@@ -72,21 +72,6 @@ Ratios RatiosOf(const HorizonOutcome& h) {
 
 std::string Num(double v) { return absl::StrFormat("%.4g", v); }
 
-absl::Status CheckSweep(const spec::Experiment& e) {
-  if (e.problem().kind_case() != spec::Problem::kSpeedupInstance) {
-    return absl::InvalidArgumentError(
-        "sweep: needs problem.speedup_instance (the instance family f_T)");
-  }
-  if (e.sweep().constant_grid().empty()) {
-    return absl::InvalidArgumentError("sweep.constant_grid: must not be empty");
-  }
-  for (const spec::Schedule& s : e.schedules()) {
-    if (s.has_theory_warmup()) return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(
-      "sweep: needs a theory_warmup schedule among the schedules");
-}
-
 // GD on one seed (it is deterministic), then the spec's SGD modes
 // (SweepNoiseModes) on every seed, selecting on the sweep's tuning seeds
 // when it names them.
@@ -138,7 +123,7 @@ struct HorizonSetup {
 };
 
 // The constant tuned on the tuning seeds by the shared tuning rule
-// (lib/runner/tuning.h) over the grid's multiples of eta_bar(y_0), rule ANY,
+// (lib/engines/tuning.h) over the grid's multiples of eta_bar(y_0), rule ANY,
 // scored by the final gap; GD counts the grid points below R-Proposition 2's
 // bound. Returns the winner (no family when nothing was eligible).
 absl::StatusOr<spec::Schedule> TuneConstant(const spec::Experiment& e, const SweepMode& mode,
@@ -307,8 +292,33 @@ void RecordMode(const SweepMode& mode, const std::vector<HorizonOutcome>& outcom
 
 }  // namespace
 
-absl::Status RunSpeedupSweep(const spec::Experiment& e, spec::Result* result) {
-  if (absl::Status st = CheckSweep(e); !st.ok()) return st;
+DeclaredOutputs SpeedupSweepEngine::Declare(const spec::Experiment& e) const {
+  DeclaredOutputs out;
+  for (const SweepMode& mode : Modes(e)) {
+    const std::string& m = mode.name;
+    for (int64_t horizon : e.sweep().horizons()) {
+      for (const char* ratio : {".gap_ratio_T", ".step_sum_ratio_T", ".grad_norm_ratio_T"}) {
+        out.scalars.insert(absl::StrCat(m, ratio, horizon));
+      }
+    }
+    for (const char* metric : {"gap", "step_sum", "grad_norm"}) {
+      for (const char* suffix : {"_slope", "_slope_horizons", "_slope_missing_horizons"}) {
+        out.scalars.insert(absl::StrCat(m, ".", metric, suffix));
+      }
+    }
+    out.scalars.insert(m + ".constant_at_grid_edge_horizons");
+    for (const std::string& run : {m, m + "_step_sum", m + "_grad_norm"}) {
+      out.series.insert({run, "speedup", "horizon"});
+    }
+    out.series.insert({m + "/best_constant", "gap", "horizon"});
+    out.series.insert({m + "/theory_warmup", "gap", "horizon"});
+  }
+  out.scalars.insert("gd.lower_bound_violations");
+  return out;
+}
+
+absl::Status SpeedupSweepEngine::Run(const spec::Experiment& e, const RunContext&,
+                                     spec::Result* result) const {
   spec::Table* table = NewTable(result);
   int violations = 0;
   for (const SweepMode& mode : Modes(e)) {

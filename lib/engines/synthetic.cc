@@ -1,15 +1,20 @@
-#include "lib/runner/synthetic.h"
+#include "lib/engines/synthetic.h"
 
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <iterator>
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "lib/optim/gradient_descent.h"
 #include "lib/problems/make_objective.h"
-#include "lib/runner/result_util.h"
-#include "lib/runner/tuning.h"
+#include "lib/engines/result_util.h"
+#include "lib/engines/speedup_sweep.h"
+#include "lib/engines/tuning.h"
 #include "lib/schedule/schedule.h"
 #include "lib/theory/warmup.h"
 
@@ -114,21 +119,43 @@ absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e,
   return WinningSchedule(b, grid, selection);
 }
 
+// The series a run records under the spec's Record: (metric, x).
+std::vector<std::pair<std::string, std::string>> RecordedSeries(const spec::Record& rec) {
+  std::vector<std::pair<std::string, std::string>> series;
+  if (rec.loss()) series.emplace_back("loss", "step");
+  if (rec.gap()) series.emplace_back("gap", "step");
+  if (rec.lr()) series.emplace_back("lr", "step");
+  if (rec.grad_norm()) series.emplace_back("grad_norm", "step");
+  if (rec.smoothness()) {
+    series.emplace_back("smoothness", "step");
+    series.emplace_back("smoothness", "gap");
+  }
+  return series;
+}
+
+// The run's values of series `metric` against `x`.
+std::pair<const std::vector<double>*, const std::vector<double>*> SeriesValues(
+    const DescentTrace& t, const std::string& metric, const std::string& x) {
+  const std::vector<double>* xs = x == "gap" ? &t.gap : &t.step;
+  if (metric == "loss") return {xs, &t.loss};
+  if (metric == "gap") return {xs, &t.gap};
+  if (metric == "lr") return {xs, &t.lr};
+  if (metric == "grad_norm") return {xs, &t.grad_norm};
+  return {xs, &t.smoothness};
+}
+
+std::string RunName(const std::string& label, int64_t seed, size_t seeds) {
+  return seeds > 1 ? absl::StrCat(label, "/seed", seed) : label;
+}
+
 // Records one run's series, scalars and outcome; adds its scalars to `mean`.
 void RecordRun(const spec::Experiment& e, const std::string& run,
                const DescentTrace& trace, double seconds, bool per_seed,
                std::map<std::string, double>* mean, double seeds,
                spec::Result* result) {
-  const spec::Record& rec = e.record();
-  if (rec.loss()) AddSeries(run, "loss", "step", trace.step, trace.loss, result);
-  if (rec.gap()) AddSeries(run, "gap", "step", trace.step, trace.gap, result);
-  if (rec.lr()) AddSeries(run, "lr", "step", trace.step, trace.lr, result);
-  if (rec.grad_norm()) {
-    AddSeries(run, "grad_norm", "step", trace.step, trace.grad_norm, result);
-  }
-  if (rec.smoothness()) {
-    AddSeries(run, "smoothness", "step", trace.step, trace.smoothness, result);
-    AddSeries(run, "smoothness", "gap", trace.gap, trace.smoothness, result);
+  for (const auto& [metric, x] : RecordedSeries(e.record())) {
+    const auto [xs, ys] = SeriesValues(trace, metric, x);
+    AddSeries(run, metric, x, *xs, *ys, result);
   }
   for (const auto& [name, value] : RunScalars(trace)) {
     if (per_seed) AddScalar(absl::StrCat(run, ".", name), value, result);
@@ -142,22 +169,57 @@ void RecordRun(const spec::Experiment& e, const std::string& run,
   outcome->set_seconds(seconds);
 }
 
+// The schedule labels of the runs: the spec's schedules, then its baselines.
+std::vector<std::string> Labels(const spec::Experiment& e) {
+  std::vector<std::string> labels;
+  for (const spec::Schedule& s : e.schedules()) labels.push_back(s.label());
+  for (const spec::TunedBaseline& b : e.tuned()) labels.push_back(b.label());
+  return labels;
+}
+
+constexpr const char* kProblemScalars[] = {"init_curvature", "initial_gap", "k0", "krho",
+                                           "rho"};
+
 }  // namespace
 
-absl::Status RunSyntheticExperiment(const spec::Experiment& e,
-                                    spec::Result* result) {
+DeclaredOutputs SyntheticEngine::Declare(const spec::Experiment& e) const {
+  DeclaredOutputs out;
+  for (const char* name : kProblemScalars) out.scalars.insert(absl::StrCat("problem.", name));
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    for (const std::string& name : TuningScalarNames(b)) out.scalars.insert(name);
+  }
+  const std::vector<int64_t> seeds = Seeds(e);
+  // The keys of RunScalars do not depend on the trace.
+  const std::map<std::string, double> quantities = RunScalars(DescentTrace{});
+  for (const std::string& label : Labels(e)) {
+    for (int64_t seed : seeds) {
+      const std::string run = RunName(label, seed, seeds.size());
+      for (const auto& [metric, x] : RecordedSeries(e.record())) {
+        out.series.insert({run, metric, x});
+      }
+      for (const auto& [name, value] : quantities) {
+        out.scalars.insert(absl::StrCat(run, ".", name));
+        out.scalars.insert(absl::StrCat(label, ".", name));
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status SyntheticEngine::Run(const spec::Experiment& e, const RunContext&,
+                                  spec::Result* result) const {
   absl::StatusOr<std::unique_ptr<Objective>> objective =
       MakeObjective(e.problem(), e.iterations());
   if (!objective.ok()) return objective.status();
   const Objective& f = **objective;
   const double init_curvature = f.HessianNorm(f.InitialPoint());
-  AddScalar("problem.init_curvature", init_curvature, result);
-  AddScalar("problem.initial_gap", f.Value(f.InitialPoint()) - f.OptimalValue(),
-            result);
   const GapSmoothness s = f.Smoothness();
-  AddScalar("problem.k0", s.k0, result);
-  AddScalar("problem.krho", s.krho, result);
-  AddScalar("problem.rho", s.rho, result);
+  const double problem_scalars[] = {init_curvature,
+                                    f.Value(f.InitialPoint()) - f.OptimalValue(), s.k0,
+                                    s.krho, s.rho};
+  for (size_t k = 0; k < std::size(kProblemScalars); ++k) {
+    AddScalar(absl::StrCat("problem.", kProblemScalars[k]), problem_scalars[k], result);
+  }
 
   // The spec's schedules, then each tuned baseline's winner under its label.
   std::vector<spec::Schedule> schedules(e.schedules().begin(), e.schedules().end());
@@ -181,11 +243,8 @@ absl::Status RunSyntheticExperiment(const spec::Experiment& e,
       const double seconds = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
-      const std::string run =
-          seeds.size() > 1 ? absl::StrCat(schedule_spec.label(), "/seed", seed)
-                           : schedule_spec.label();
-      RecordRun(e, run, *trace, seconds, seeds.size() > 1, &mean,
-                static_cast<double>(seeds.size()), result);
+      RecordRun(e, RunName(schedule_spec.label(), seed, seeds.size()), *trace, seconds,
+                seeds.size() > 1, &mean, static_cast<double>(seeds.size()), result);
     }
     // With several seeds, "<label>.<quantity>" is the mean over seeds.
     for (const auto& [name, value] : mean) {
@@ -193,6 +252,13 @@ absl::Status RunSyntheticExperiment(const spec::Experiment& e,
     }
   }
   return absl::OkStatus();
+}
+
+const EngineSet& SyntheticEngines() {
+  static const SyntheticEngine* synthetic = new SyntheticEngine();
+  static const SpeedupSweepEngine* sweep = new SpeedupSweepEngine();
+  static const EngineSet* engines = new EngineSet{synthetic, sweep, nullptr};
+  return *engines;
 }
 
 }  // namespace warmup

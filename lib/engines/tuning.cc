@@ -1,4 +1,4 @@
-#include "lib/runner/tuning.h"
+#include "lib/engines/tuning.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/runner/result_util.h"
+#include "lib/engines/result_util.h"
 #include "lib/schedule/schedule.h"
 
 namespace warmup {
@@ -132,6 +132,16 @@ void RecordTuning(const spec::TunedBaseline& b,
   if (!b.power_grid().empty()) {
     AddScalar(b.label() + ".tuned_power", won ? w.power : nan, result);
   }
+}
+
+std::vector<std::string> TuningScalarNames(const spec::TunedBaseline& b) {
+  std::vector<std::string> names;
+  for (const char* q : {"at_grid_edge", "grid_points", "eligible_points", "tuned_rate",
+                        "tuned_warmup_steps"}) {
+    names.push_back(absl::StrCat(b.label(), ".", q));
+  }
+  if (!b.power_grid().empty()) names.push_back(b.label() + ".tuned_power");
+  return names;
 }
 
 }  // namespace warmup

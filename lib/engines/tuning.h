@@ -1,5 +1,5 @@
-#ifndef WARMUP_LIB_RUNNER_TUNING_H_
-#define WARMUP_LIB_RUNNER_TUNING_H_
+#ifndef WARMUP_LIB_ENGINES_TUNING_H_
+#define WARMUP_LIB_ENGINES_TUNING_H_
 
 #include <string>
 #include <vector>
@@ -56,6 +56,9 @@ void RecordTuning(const spec::TunedBaseline& baseline,
                   const std::vector<TuningTrial>& trials,
                   const TuningSelection& selection, spec::Result* result);
 
+// The scalars RecordTuning writes for `baseline`.
+std::vector<std::string> TuningScalarNames(const spec::TunedBaseline& baseline);
+
 }  // namespace warmup
 
-#endif  // WARMUP_LIB_RUNNER_TUNING_H_
+#endif  // WARMUP_LIB_ENGINES_TUNING_H_

@@ -1,10 +1,9 @@
-#include "lib/runner/tuning.h"
+#include "lib/engines/tuning.h"
 
 #include <cmath>
 
 #include "gtest/gtest.h"
 #include "google/protobuf/text_format.h"
-#include "lib/runner/claims.h"
 #include "lib/schedule/schedule.h"
 
 namespace warmup {
@@ -181,27 +180,6 @@ TEST(SelectWinner, NothingEligibleIsAnErrorAndNanScalars) {
   EXPECT_EQ(Scalar(r, "linear.eligible_points"), 0.0);
   ASSERT_EQ(r.tables_size(), 1);
   EXPECT_EQ(r.tables(0).rows_size(), 6);
-}
-
-TEST(Claims, ClaimOnABaselineAtItsGridEdgeFails) {
-  spec::Experiment e;
-  google::protobuf::TextFormat::ParseFromString(
-      R"pb(claims { id: "faster" metric: "theory.steps" divided_by: "linear.steps"
-                    op: LE threshold: 1 rationale: "test" })pb",
-      &e);
-  for (double edge : {0.0, 1.0}) {
-    spec::Result r;
-    for (auto [name, value] : {std::pair<const char*, double>{"theory.steps", 10},
-                               {"linear.steps", 20}, {"linear.at_grid_edge", edge}}) {
-      auto* s = r.add_scalars();
-      s->set_name(name);
-      s->set_value(value);
-    }
-    ASSERT_TRUE(EvaluateClaims(e, "cpu", &r).ok());
-    ASSERT_EQ(r.claims_size(), 1);
-    EXPECT_EQ(r.claims(0).pass(), edge == 0.0) << ClaimLine(r.claims(0));
-    EXPECT_EQ(r.claims(0).failure().empty(), edge == 0.0);
-  }
 }
 
 }  // namespace

@@ -14,11 +14,13 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "lib/engines/network.h"
 #include "lib/io/output_batch.h"
 #include "lib/io/provenance.h"
 #include "lib/io/sha256.h"
 #include "lib/report/report.h"
 #include "lib/runner/claims.h"
+#include "lib/runner/declared.h"
 #include "lib/runner/runner.h"
 #include "lib/spec/spec.h"
 
@@ -41,9 +43,9 @@ namespace {
 
 // Whether `e` or one of `includes` trains networks.
 bool TrainsNetworks(const spec::Experiment& e, const std::vector<spec::Experiment>& includes) {
-  if (e.problem().has_network()) return true;
+  if (e.engine().has_network()) return true;
   return std::any_of(includes.begin(), includes.end(), [](const spec::Experiment& part) {
-    return part.problem().has_network();
+    return part.engine().has_network();
   });
 }
 
@@ -89,6 +91,35 @@ absl::StatusOr<std::vector<spec::Experiment>> LoadIncludes(const spec::Experimen
   return out;
 }
 
+// One spec at the tier: loaded, named after its file, every name its claims
+// and panels use checked against what its engine declares (at every tier),
+// with its includes, the hash of all their text and its stored timing.
+absl::StatusOr<Planned> PlanSpec(const std::string& path, const std::string& name,
+                                 const ReproduceOptions& o) {
+  std::string text;
+  if (absl::Status st = ReadFile(path, &text); !st.ok()) return st;
+  absl::StatusOr<spec::Experiment> e = BuildExperiment(text, path, o.run.tier);
+  if (!e.ok()) return e.status();
+  if (e->name() != name) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: name '%s' differs from the file name; expected name: \"%s\"", path, e->name(),
+        name));
+  }
+  if (absl::Status st = CheckSpecNames(path, AllEngines()); !st.ok()) return st;
+  Planned p{name, path, *e, {}, "", -1};
+  absl::StatusOr<std::vector<spec::Experiment>> includes =
+      LoadIncludes(*e, path, o.run.tier, &text);
+  if (!includes.ok()) return includes.status();
+  p.includes = *std::move(includes);
+  p.inputs_sha256 = Sha256Hex(text);
+  std::string json;
+  if (ReadFile(ReferencePath(o.reference_dir, name, o.run.tier), &json).ok()) {
+    absl::StatusOr<Reference> ref = ParseReference(json, name);
+    if (ref.ok()) p.stored_seconds = ref->provenance.wall_seconds;
+  }
+  return p;
+}
+
 // Reads and tiers every selected spec; any error stops before a run starts.
 absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
   std::vector<std::string> paths;
@@ -116,27 +147,9 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
     if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), name) == o.only.end()) {
       continue;
     }
-    std::string text;
-    if (absl::Status st = ReadFile(path, &text); !st.ok()) return st;
-    absl::StatusOr<spec::Experiment> e = BuildExperiment(text, path, o.tier);
-    if (!e.ok()) return e.status();
-    if (e->name() != name) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: name '%s' differs from the file name; expected name: \"%s\"", path,
-          e->name(), name));
-    }
-    Planned p{name, path, *e, {}, "", -1};
-    absl::StatusOr<std::vector<spec::Experiment>> includes =
-        LoadIncludes(*e, path, o.tier, &text);
-    if (!includes.ok()) return includes.status();
-    p.includes = *std::move(includes);
-    p.inputs_sha256 = Sha256Hex(text);
-    std::string json;
-    if (ReadFile(ReferencePath(o.reference_dir, name, o.tier), &json).ok()) {
-      absl::StatusOr<Reference> ref = ParseReference(json, name);
-      if (ref.ok()) p.stored_seconds = ref->provenance.wall_seconds;
-    }
-    plan.push_back(std::move(p));
+    absl::StatusOr<Planned> p = PlanSpec(path, name, o);
+    if (!p.ok()) return p.status();
+    plan.push_back(*std::move(p));
   }
   // Fastest first, so cheap results arrive early; without a stored timing,
   // synthetic specs (seconds) before network ones (minutes).
@@ -148,7 +161,7 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
                    [&](const Planned& a, const Planned& b) { return cost(a) < cost(b); });
   // A spec that includes others runs after them, and reuses their Results.
   std::stable_partition(plan.begin(), plan.end(),
-                        [](const Planned& p) { return p.experiment.include().empty(); });
+                        [](const Planned& p) { return !p.experiment.engine().has_composite(); });
   return plan;
 }
 
@@ -160,12 +173,12 @@ absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
 std::string Stamp(const ReproduceOptions& o, const std::string& commit,
                   const std::string& inputs_sha256) {
   std::string sums;
-  const std::string data = ReadFile(o.data_dir + "/SHA256SUMS", &sums).ok()
+  const std::string data = ReadFile(o.run.data_dir + "/SHA256SUMS", &sums).ok()
                                ? absl::StrCat("SHA256SUMS ", Sha256Hex(sums))
-                               : absl::StrCat("folder '", o.data_dir, "'");
-  return absl::StrCat("tier ", o.tier, "\ndevice ", o.device, "\nthreads ", o.threads,
+                               : absl::StrCat("folder '", o.run.data_dir, "'");
+  return absl::StrCat("tier ", o.run.tier, "\ndevice ", o.run.device, "\nthreads ", o.run.threads,
                       "\ngit_commit ", commit, "\nspecs_sha256 ", inputs_sha256, "\ndata ", data,
-                      "\nplot ", o.plot ? "yes" : "no", "\n");
+                      "\nplot ", o.run.plot ? "yes" : "no", "\n");
 }
 
 // The code version a finished output must match: the commit, "-dirty" when
@@ -225,25 +238,22 @@ absl::StatusOr<std::unique_ptr<spec::Result>> RunReferenceSeeds(const Planned& p
                                                                  const ReproduceOptions& o,
                                                                  const std::string& out_dir,
                                                                  std::FILE* log) {
-  if (p.experiment.reference_seeds().empty() || !p.experiment.include().empty()) {
+  if (p.experiment.reference_seeds().empty() || p.experiment.engine().has_composite()) {
     return std::unique_ptr<spec::Result>();
   }
   RunRequest request;
   request.spec_path = p.path;
-  request.tier = o.tier;
+  request.options = o.run;
+  request.options.plot = false;
+  request.options.progress = false;
+  request.options.resume = false;
   request.out_dir = out_dir + ".reference_seeds";
-  request.workspace_dir = o.workspace_dir;
-  request.data_dir = o.data_dir;
-  request.device = o.device;
-  request.threads = o.threads;
-  request.plot = false;
-  request.command_line = o.command_line;
   request.seeds_override.assign(p.experiment.reference_seeds().begin(),
                                 p.experiment.reference_seeds().end());
   std::fprintf(log, "  reference seeds: running %zu more seeds for the reference\n",
                request.seeds_override.size());
   std::fflush(log);
-  absl::StatusOr<RunReport> report = RunSpec(request);
+  absl::StatusOr<RunReport> report = RunSpec(request, AllEngines());
   if (!report.ok()) return report.status();
   return std::make_unique<spec::Result>(std::move(report->result));
 }
@@ -297,7 +307,7 @@ void PrintExcluded(const Reference& ref, std::FILE* log) {
 
 void CheckReference(const Planned& p, const ReproduceOptions& o, double alpha,
                     ExperimentOutcome* out, std::FILE* log) {
-  out->reference_path = ReferencePath(o.reference_dir, p.name, o.tier);
+  out->reference_path = ReferencePath(o.reference_dir, p.name, o.run.tier);
   if (o.update_reference) {
     if (absl::Status st = WriteReference(p, o, out, log); !st.ok()) {
       out->error = st;
@@ -333,13 +343,13 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   out.name = p.name;
   out.spec_path = p.path;
   out.experiment = p.experiment;
-  out.out_dir = absl::StrCat(o.out_root, "/", o.tier, "/", p.name);
+  out.out_dir = absl::StrCat(o.out_root, "/", o.run.tier, "/", p.name);
   const std::string stamp_path = out.out_dir + "/reproduce.stamp";
   const std::string stamp = Stamp(o, commit, p.inputs_sha256);
   std::string old_stamp;
   if (!o.rerun && ReadFile(stamp_path, &old_stamp).ok() && old_stamp == stamp) {
     absl::StatusOr<spec::Result> r = ReadResult(out.out_dir + "/result.textproto");
-    if (r.ok() && r->tier() == o.tier) {
+    if (r.ok() && r->tier() == o.run.tier) {
       out.skipped = true;
       out.result = *std::move(r);
       out.wall_seconds = Seconds(out.result.provenance());
@@ -350,19 +360,11 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   fs::remove(stamp_path, ec);  // an interrupted rerun must not look finished
   RunRequest request;
   request.spec_path = p.path;
-  request.tier = o.tier;
+  request.options = o.run;
   request.out_dir = out.out_dir;
-  request.workspace_dir = o.workspace_dir;
-  request.data_dir = o.data_dir;
-  request.device = o.device;
-  request.threads = o.threads;
-  request.plot = o.plot;
-  request.progress = o.progress;
-  request.resume = o.resume;
-  request.command_line = o.command_line;
   request.finished = &finished;
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<RunReport> report = RunSpec(request);
+  absl::StatusOr<RunReport> report = RunSpec(request, AllEngines());
   out.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!report.ok()) {
@@ -383,8 +385,8 @@ ReportEntry EntryOf(const ExperimentOutcome& out, const ReproduceOptions& o,
                     const std::vector<Planned>& plan) {
   ReportEntry e;
   e.name = out.name;
-  e.spec_path = Relative(out.spec_path, o.workspace_dir);
-  e.out_dir = Relative(out.out_dir, o.workspace_dir);
+  e.spec_path = Relative(out.spec_path, o.run.workspace_dir);
+  e.out_dir = Relative(out.out_dir, o.run.workspace_dir);
   e.status = !out.error.ok()  ? absl::StrCat("error: ", out.error.message())
              : out.skipped    ? "skipped: the finished output matches the spec, commit and tier"
                               : "ran";
@@ -401,7 +403,7 @@ ReportEntry EntryOf(const ExperimentOutcome& out, const ReproduceOptions& o,
   }
   e.wall_seconds = out.wall_seconds;
   e.has_reference = out.has_reference;
-  e.reference_path = Relative(out.reference_path, o.workspace_dir);
+  e.reference_path = Relative(out.reference_path, o.run.workspace_dir);
   e.checks = out.checks;
   return e;
 }
@@ -447,8 +449,8 @@ absl::Status WriteReport(const ReproduceOptions& o, const ReproduceSummary& summ
             [](const ReportEntry& a, const ReportEntry& b) { return a.name < b.name; });
   const std::vector<ClaimCommand> claims = AllClaimCommands(o);
   ReportHeader header;
-  header.tier = o.tier;
-  header.command_line = o.command_line;
+  header.tier = o.run.tier;
+  header.command_line = o.run.command_line;
   header.git_commit = summary.git_commit;
   header.generated = google::protobuf::util::TimeUtil::ToString(
       google::protobuf::util::TimeUtil::GetCurrentTime());
@@ -522,7 +524,7 @@ std::string FalseAlarmStatement(const ReproduceSummary& s) {
 
 absl::StatusOr<bool> HasNetworks(const spec::Experiment& e, const std::string& spec_path,
                                  const std::string& tier) {
-  if (e.problem().has_network()) return true;
+  if (e.engine().has_network()) return true;
   absl::StatusOr<std::vector<spec::Experiment>> includes =
       LoadIncludes(e, spec_path, tier, nullptr);
   if (!includes.ok()) return includes.status();
@@ -604,7 +606,7 @@ void PrintClosing(const ReproduceOptions& o, const ReproduceSummary& summary, st
   }
   std::fprintf(log, "reproduce (%s tier): %zu experiments in %s; %d claims failed, %d references "
                "drifted, %d errors\n",
-               o.tier.c_str(), summary.outcomes.size(), Duration(summary.wall_seconds).c_str(),
+               o.run.tier.c_str(), summary.outcomes.size(), Duration(summary.wall_seconds).c_str(),
                summary.claims_failed, summary.drifted, summary.errors);
   std::fprintf(log, "%s\n", FalseAlarmStatement(summary).c_str());
 }
@@ -612,15 +614,15 @@ void PrintClosing(const ReproduceOptions& o, const ReproduceSummary& summary, st
 }  // namespace
 
 absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE* log) {
-  if (o.tier != "smoke" && o.tier != "cpu" && o.tier != "paper") {
+  if (o.run.tier != "smoke" && o.run.tier != "cpu" && o.run.tier != "paper") {
     return absl::InvalidArgumentError(
-        absl::StrCat("--tier must be smoke, cpu or paper, got '", o.tier, "'"));
+        absl::StrCat("--tier must be smoke, cpu or paper, got '", o.run.tier, "'"));
   }
   absl::StatusOr<std::vector<Planned>> plan = Plan(o);
   if (!plan.ok()) return plan.status();
   ReproduceSummary summary;
-  summary.git_commit = CodeVersion(o.workspace_dir, o.threads);
-  summary.reference_tests = TierTestCount(o.reference_dir, o.tier);
+  summary.git_commit = CodeVersion(o.run.workspace_dir, o.run.threads);
+  summary.reference_tests = TierTestCount(o.reference_dir, o.run.tier);
   summary.alpha_per_test = kFamilyFalseAlarm / std::max(1, summary.reference_tests);
   const auto start = std::chrono::steady_clock::now();
   Eta eta(*plan);
@@ -629,7 +631,7 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
   for (int i = 0; i < n; ++i) {
     const Planned& p = (*plan)[i];
     std::fprintf(log, "[%d/%d] %s (%s tier): expected %s; %s\n", i + 1, n, p.name.c_str(),
-                 o.tier.c_str(), Duration(p.stored_seconds).c_str(), eta.Line().c_str());
+                 o.run.tier.c_str(), Duration(p.stored_seconds).c_str(), eta.Line().c_str());
     std::fflush(log);
     ExperimentOutcome out = RunOne(p, o, summary.git_commit, finished, log);
     eta.Done(p);

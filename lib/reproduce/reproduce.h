@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/engines/engine.h"
 #include "lib/reference/reference.h"
 #include "proto/experiment.pb.h"
 #include "proto/result.pb.h"
@@ -16,22 +17,21 @@ namespace warmup {
 // What `//:reproduce` does: every spec under experiments/ at one tier, each
 // through the runner, compared with its stored reference, then one report.
 struct ReproduceOptions {
-  std::string tier = "smoke";
+  // Passed to every run; run.tier is the tier of all of them (smoke, cpu or
+  // paper).
+  RunOptions run = [] {
+    RunOptions defaults;
+    defaults.tier = "smoke";
+    defaults.threads = 2;
+    return defaults;
+  }();
   std::vector<std::string> only;  // spec names; empty: every spec
   std::string experiments_dir;    // the specs (*.textproto)
   std::string reference_dir;      // <name>.<tier>.json
   std::string out_root;           // runs go to <out_root>/<tier>/<name>/
   std::string report_dir;         // empty: no report
-  std::string workspace_dir;      // for provenance (git commit); may be ""
-  std::string data_dir;
-  std::string device = "cpu";
-  int threads = 2;
   bool update_reference = false;  // rewrite the references from these runs
   bool rerun = false;             // ignore finished outputs
-  bool plot = true;
-  bool progress = false;
-  bool resume = false;  // network runs continue from their last checkpoint
-  std::string command_line;
 };
 
 // One experiment's outcome, for the summary and the report.

@@ -14,6 +14,7 @@ mkdir -p "$tmp/experiments"
 spec="$tmp/experiments/toy_river.textproto"
 cat > "$spec" <<'SPEC'
 name: "toy_river"
+engine { synthetic {} }
 problem {
   river_valley { mu: 0.05 lambda0: 1 lambda1: 1 }
   init: [10, 0.5]

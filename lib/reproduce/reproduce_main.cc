@@ -67,18 +67,18 @@ namespace {
 // The options the flags give, paths resolved against the workspace.
 warmup::ReproduceOptions OptionsFromFlags(const std::string& workspace, int argc, char** argv) {
   warmup::ReproduceOptions o;
-  o.tier = absl::GetFlag(FLAGS_tier);
-  o.device = absl::GetFlag(FLAGS_device);
+  o.run.tier = absl::GetFlag(FLAGS_tier);
+  o.run.device = absl::GetFlag(FLAGS_device);
   o.only = absl::GetFlag(FLAGS_only);
-  o.threads = absl::GetFlag(FLAGS_threads);
-  if (o.threads == 0) o.threads = o.tier == "smoke" ? 1 : 2;
-  o.data_dir = Resolve(absl::GetFlag(FLAGS_data_dir), workspace);
+  o.run.threads = absl::GetFlag(FLAGS_threads);
+  if (o.run.threads == 0) o.run.threads = o.run.tier == "smoke" ? 1 : 2;
+  o.run.data_dir = Resolve(absl::GetFlag(FLAGS_data_dir), workspace);
   o.update_reference = absl::GetFlag(FLAGS_update_reference);
   o.rerun = absl::GetFlag(FLAGS_rerun);
-  o.plot = absl::GetFlag(FLAGS_plot);
-  o.progress = absl::GetFlag(FLAGS_progress);
-  o.resume = absl::GetFlag(FLAGS_resume);
-  o.workspace_dir = workspace;
+  o.run.plot = absl::GetFlag(FLAGS_plot);
+  o.run.progress = absl::GetFlag(FLAGS_progress);
+  o.run.resume = absl::GetFlag(FLAGS_resume);
+  o.run.workspace_dir = workspace;
   const std::string root = workspace.empty() ? "." : workspace;
   o.experiments_dir = absl::GetFlag(FLAGS_experiments_dir).empty()
                           ? root + "/experiments"
@@ -95,7 +95,7 @@ warmup::ReproduceOptions OptionsFromFlags(const std::string& workspace, int argc
                      : Resolve(absl::GetFlag(FLAGS_report_dir), workspace);
   // The command as the user types it, without this machine's paths: the
   // references keep it.
-  o.command_line = warmup::PortableCommandLine("bazel run //:reproduce --",
+  o.run.command_line = warmup::PortableCommandLine("bazel run //:reproduce --",
                                                std::vector<std::string>(argv + 1, argv + argc));
   return o;
 }
@@ -130,8 +130,8 @@ int main(int argc, char** argv) {
   const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   const std::string workspace = ws != nullptr ? ws : "";
   const warmup::ReproduceOptions o = OptionsFromFlags(workspace, argc, argv);
-  if (o.threads < 1) {
-    std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", o.threads);
+  if (o.run.threads < 1) {
+    std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", o.run.threads);
     return 2;
   }
   const std::vector<std::string> from = absl::GetFlag(FLAGS_reference_from);

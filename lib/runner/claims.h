@@ -10,8 +10,9 @@
 namespace warmup {
 
 // Evaluates every claim of `experiment` that applies to `tier` against the
-// Result's scalars and appends a verdict for each. InvalidArgument when a
-// claim names a scalar the run did not produce (the error lists them).
+// Result's scalars and appends a verdict for each. Validation has checked
+// that every operand is declared (lib/runner/declared.h); a claim on one the
+// run did not record fails, saying so.
 absl::Status EvaluateClaims(const spec::Experiment& experiment,
                             const std::string& tier, spec::Result* result);
 

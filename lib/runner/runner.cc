@@ -8,25 +8,58 @@
 #include "lib/io/result_files.h"
 #include "lib/plot/gnuplot.h"
 #include "lib/runner/claims.h"
-#include "lib/runner/speedup_sweep.h"
-#include "lib/runner/synthetic.h"
+#include "lib/runner/declared.h"
 #include "lib/spec/spec.h"
 
 namespace warmup {
 
 namespace {
 
-NetworkEngine& Engine() {
-  static NetworkEngine* engine = new NetworkEngine();
-  return *engine;
+// Appends an included spec's Result to a composite's: scalars and claim
+// verdicts prefixed with "<name>.", series and outcomes with runs
+// "<name>/<run>", tables of the same name concatenated under a leading
+// "experiment" column.
+void MergePart(const std::string& name, const spec::Result& part, spec::Result* result) {
+  for (const spec::Scalar& s : part.scalars()) {
+    spec::Scalar* copy = result->add_scalars();
+    copy->set_name(name + "." + s.name());
+    copy->set_value(s.value());
+  }
+  for (spec::Series s : part.series()) {
+    s.set_run(name + "/" + s.run());
+    *result->add_series() = std::move(s);
+  }
+  for (spec::ClaimVerdict v : part.claims()) {
+    v.set_id(name + "." + v.id());
+    *result->add_claims() = std::move(v);
+  }
+  for (spec::RunOutcome o : part.runs()) {
+    o.set_run(name + "/" + o.run());
+    *result->add_runs() = std::move(o);
+  }
+  for (const spec::Table& t : part.tables()) {
+    spec::Table* target = nullptr;
+    for (spec::Table& existing : *result->mutable_tables()) {
+      if (existing.name() == t.name()) target = &existing;
+    }
+    if (target == nullptr) {
+      target = result->add_tables();
+      target->set_name(t.name());
+      target->add_columns("experiment");
+      for (const std::string& c : t.columns()) target->add_columns(c);
+    }
+    for (const auto& row : t.rows()) {
+      auto* copy = target->add_rows();
+      copy->add_cells(name);
+      for (const std::string& cell : row.cells()) copy->add_cells(cell);
+    }
+  }
 }
 
-// Runs each included spec at the same tier and merges it into `result`:
-// scalars and claim verdicts prefixed with "<name>.", tables of the same
-// name concatenated under a leading "experiment" column, series with runs
-// "<name>/<run>".
+// Runs each included spec at the same tier (or takes its finished Result)
+// and merges it into `result`.
 absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
-                         spec::Result* result) {
+                         const EngineSet& engines, spec::Result* result) {
   const std::filesystem::path dir = std::filesystem::path(context.spec_path).parent_path();
   for (const std::string& include : e.include()) {
     const std::string path = (dir / include).string();
@@ -39,68 +72,41 @@ absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
                       context.finished->count(part->name()) > 0 &&
                       context.finished->at(part->name()).tier() == context.tier;
     absl::StatusOr<spec::Result> r =
-        done ? context.finished->at(part->name()) : RunExperiment(*part, sub);
+        done ? context.finished->at(part->name()) : RunExperiment(*part, sub, engines);
     if (!r.ok()) return r.status();
-    for (const spec::Scalar& s : r->scalars()) {
-      spec::Scalar* copy = result->add_scalars();
-      copy->set_name(part->name() + "." + s.name());
-      copy->set_value(s.value());
-    }
-    for (spec::Series s : r->series()) {
-      s.set_run(part->name() + "/" + s.run());
-      *result->add_series() = std::move(s);
-    }
-    for (spec::ClaimVerdict v : r->claims()) {
-      v.set_id(part->name() + "." + v.id());
-      *result->add_claims() = std::move(v);
-    }
-    for (spec::RunOutcome o : r->runs()) {
-      o.set_run(part->name() + "/" + o.run());
-      *result->add_runs() = std::move(o);
-    }
-    for (const spec::Table& t : r->tables()) {
-      spec::Table* target = nullptr;
-      for (spec::Table& existing : *result->mutable_tables()) {
-        if (existing.name() == t.name()) target = &existing;
-      }
-      if (target == nullptr) {
-        target = result->add_tables();
-        target->set_name(t.name());
-        target->add_columns("experiment");
-        for (const std::string& c : t.columns()) target->add_columns(c);
-      }
-      for (const auto& row : t.rows()) {
-        auto* copy = target->add_rows();
-        copy->add_cells(part->name());
-        for (const std::string& cell : row.cells()) copy->add_cells(cell);
-      }
-    }
+    MergePart(part->name(), *r, result);
   }
   return absl::OkStatus();
 }
 
+const Engine* EngineOf(const spec::Experiment& e, const EngineSet& engines) {
+  switch (e.engine().kind_case()) {
+    case spec::Engine::kSynthetic: return engines.synthetic;
+    case spec::Engine::kSpeedupSweep: return engines.speedup_sweep;
+    case spec::Engine::kNetwork: return engines.network;
+    default: return nullptr;
+  }
+}
+
 }  // namespace
 
-void RegisterNetworkEngine(NetworkEngine engine) { Engine() = std::move(engine); }
-
 absl::StatusOr<spec::Result> RunExperiment(const spec::Experiment& e,
-                                           const RunContext& context) {
+                                           const RunContext& context,
+                                           const EngineSet& engines) {
   spec::Result result;
   result.set_experiment(e.name());
   result.set_tier(context.tier);
   absl::Status st = CheckClaimsApply(e, context.tier);
   if (!st.ok()) return st;
-  if (!e.include().empty()) {
-    st = RunIncludes(e, context, &result);
-  } else if (e.problem().has_network()) {
-    st = Engine() ? Engine()(e, context, &result)
-                  : absl::UnimplementedError(
-                        "network problems need the LibTorch trainer, which this "
-                        "build does not include");
-  } else if (e.sweep().horizons_size() > 0) {
-    st = RunSpeedupSweep(e, &result);
+  absl::StatusOr<DeclaredOutputs> declared =
+      DeclaredOutputsOf(e, context.spec_path, context.tier, engines);
+  if (!declared.ok()) return declared.status();
+  if (st = CheckNamesDeclared(e, context.tier, *declared); !st.ok()) return st;
+  if (e.engine().has_composite()) {
+    st = RunIncludes(e, context, engines, &result);
   } else {
-    st = RunSyntheticExperiment(e, &result);
+    st = EngineOf(e, engines)->Run(e, context, &result);  // DeclaredOutputsOf found it
+    if (st.ok()) st = CheckRecordedAsDeclared(*declared, result);
   }
   if (!st.ok()) return st;
   if (st = EvaluateClaims(e, context.tier, &result); !st.ok()) return st;
@@ -113,14 +119,10 @@ namespace {
 RunContext ContextOf(const RunRequest& request, const std::string& tier,
                      const std::string& out_dir) {
   RunContext context;
+  context.options = request.options;
   context.tier = tier;
   context.spec_path = request.spec_path;
   context.out_dir = out_dir;
-  context.data_dir = request.data_dir;
-  context.device = request.device;
-  context.threads = request.threads;
-  context.resume = request.resume;
-  context.progress = request.progress;
   context.finished = request.finished;
   return context;
 }
@@ -131,7 +133,7 @@ absl::Status WriteOutputs(const RunRequest& request, const spec::Experiment& exp
                           const spec::Result& result, const std::string& out_dir) {
   OutputBatch batch;
   if (absl::Status st = AddResultFiles(result, &batch); !st.ok()) return st;
-  if (request.plot && experiment.figure().panels_size() > 0) {
+  if (request.options.plot && experiment.figure().panels_size() > 0) {
     const std::string title =
         experiment.title().empty() ? experiment.name() : experiment.title();
     if (absl::Status st =
@@ -145,7 +147,7 @@ absl::Status WriteOutputs(const RunRequest& request, const spec::Experiment& exp
 
 }  // namespace
 
-absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
+absl::StatusOr<RunReport> RunSpec(const RunRequest& request, const EngineSet& engines) {
   std::string spec_text;
   if (absl::Status st = ReadFile(request.spec_path, &spec_text); !st.ok()) {
     return absl::NotFoundError(
@@ -153,20 +155,21 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   }
   // The text read once serves both the spec and its hash in the provenance.
   absl::StatusOr<spec::Experiment> experiment =
-      BuildExperiment(spec_text, request.spec_path, request.tier);
+      BuildExperiment(spec_text, request.spec_path, request.options.tier);
   if (!experiment.ok()) return experiment.status();
+  if (absl::Status st = CheckSpecNames(request.spec_path, engines); !st.ok()) return st;
   if (!request.seeds_override.empty()) {
     experiment->clear_seeds();
     for (int64_t seed : request.seeds_override) experiment->add_seeds(seed);
   }
   const std::string tier =
-      request.tier.empty() ? experiment->default_tier() : request.tier;
+      request.options.tier.empty() ? experiment->default_tier() : request.options.tier;
 
   RunReport report;
   report.out_dir = request.out_dir;
   if (report.out_dir.empty()) {
     const std::string root =
-        request.workspace_dir.empty() ? "." : request.workspace_dir;
+        request.options.workspace_dir.empty() ? "." : request.options.workspace_dir;
     report.out_dir = absl::StrCat(root, "/out/", experiment->name());
   }
   // Fail on an unwritable folder, or one the run may not replace, before
@@ -177,11 +180,11 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request) {
   }
 
   spec::Provenance provenance;
-  FillProvenance(request.spec_path, spec_text, request.workspace_dir,
-                 request.threads, &provenance);
-  provenance.set_command_line(request.command_line);
+  FillProvenance(request.spec_path, spec_text, request.options.workspace_dir,
+                 request.options.threads, &provenance);
+  provenance.set_command_line(request.options.command_line);
   absl::StatusOr<spec::Result> result =
-      RunExperiment(*experiment, ContextOf(request, tier, report.out_dir));
+      RunExperiment(*experiment, ContextOf(request, tier, report.out_dir), engines);
   if (!result.ok()) return result.status();
   MarkEnd(&provenance);
   // What the engine knows (runtime, device used, LibTorch version, data

@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "lib/engines/synthetic.h"
 #include "lib/io/output_batch.h"
 #include "lib/runner/claims.h"
 #include "lib/spec/spec.h"
@@ -33,9 +35,9 @@ int CountFiles(const std::string& dir) {
 TEST(RunSpecTest, Fig2SmokeWritesEveryOutputAndPassesItsClaims) {
   RunRequest request;
   request.spec_path = "experiments/fig2_river_valley.textproto";
-  request.tier = "smoke";
+  request.options.tier = "smoke";
   request.out_dir = TempDir("fig2");
-  auto report = RunSpec(request);
+  auto report = RunSpec(request, SyntheticEngines());
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->claims_pass);
   EXPECT_EQ(report->result.claims_size(), 16);  // the smoke-tier claims
@@ -51,8 +53,8 @@ TEST(RunSpecTest, SameSpecSameResult) {
   ASSERT_TRUE(e.ok());
   RunContext context;
   context.tier = "smoke";
-  auto a = RunExperiment(*e, context);
-  auto b = RunExperiment(*e, context);
+  auto a = RunExperiment(*e, context, SyntheticEngines());
+  auto b = RunExperiment(*e, context, SyntheticEngines());
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_EQ(a->series_size(), b->series_size());
   for (int i = 0; i < a->series_size(); ++i) {
@@ -66,16 +68,16 @@ TEST(RunSpecTest, BadInputsFailBeforeWritingAnything) {
   RunRequest missing;
   missing.spec_path = "experiments/no_such_spec.textproto";
   missing.out_dir = TempDir("missing");
-  auto r = RunSpec(missing);
+  auto r = RunSpec(missing, SyntheticEngines());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(CountFiles(missing.out_dir), 0);
 
   const std::string bad_spec = TempDir("bad.textproto");
-  ASSERT_TRUE(WriteFileAtomically(bad_spec, "name: \"x\"\niterations: -5\nproblem { river_valley { mu: 1 lambda0: 1 lambda1: 1 } }\nschedules { label: \"c\" constant { lr: 0.1 } }\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(bad_spec, "name: \"x\"\nengine { synthetic {} }\niterations: -5\nproblem { river_valley { mu: 1 lambda0: 1 lambda1: 1 } }\nschedules { label: \"c\" constant { lr: 0.1 } }\n").ok());
   RunRequest negative;
   negative.spec_path = bad_spec;
   negative.out_dir = TempDir("negative");
-  r = RunSpec(negative);
+  r = RunSpec(negative, SyntheticEngines());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("iterations: expected a finite number in [0, 1e9], got -5"),
             std::string::npos) << r.status();
@@ -85,13 +87,13 @@ TEST(RunSpecTest, BadInputsFailBeforeWritingAnything) {
   ASSERT_TRUE(WriteFileAtomically(file, "x").ok());
   RunRequest unwritable;
   unwritable.spec_path = "experiments/fig2_river_valley.textproto";
-  unwritable.tier = "smoke";
+  unwritable.options.tier = "smoke";
   unwritable.out_dir = file + "/out";
-  r = RunSpec(unwritable);
+  r = RunSpec(unwritable, SyntheticEngines());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
 }
 
-TEST(ClaimsTest, FailingClaimAndUnknownMetric) {
+TEST(ClaimsTest, FailingClaimAndUnrecordedMetric) {
   spec::Experiment e;
   auto* c = e.add_claims();
   c->set_id("gap_small");
@@ -112,10 +114,14 @@ TEST(ClaimsTest, FailingClaimAndUnknownMetric) {
   ASSERT_TRUE(EvaluateClaims(e, "smoke", &result).ok());
   EXPECT_EQ(result.claims(0).kind(), "sanity");
   EXPECT_EQ(ClaimLine(result.claims(0)), "claim gap_small: 0.5 <= 0.001 FAIL [sanity]");
+  // A declared operand the run did not record (a failed fit records fewer
+  // scalars) fails the claim with that reason; validation has already
+  // refused names no engine declares.
   c->set_metric("run.nothing");
-  const absl::Status st = EvaluateClaims(e, "smoke", &result);
-  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(st.message().find("known: run.final_gap"), std::string::npos);
+  result.clear_claims();
+  ASSERT_TRUE(EvaluateClaims(e, "smoke", &result).ok());
+  EXPECT_FALSE(result.claims(0).pass());
+  EXPECT_EQ(result.claims(0).failure(), "operand 'run.nothing' was not recorded by this run");
 }
 
 // A tuned baseline whose winner sits on its grid's edge fails every claim
@@ -124,6 +130,7 @@ TEST(TunedBaselineTest, WinnerAtGridEdgeFailsItsClaims) {
   const std::string path = TempDir("edge.textproto");
   const std::string spec = R"(
 name: "edge"
+engine { synthetic {} }
 problem { river_valley { mu: 0.05 lambda0: 1 lambda1: 1 } init: [80, 0.5] }
 iterations: 40000
 stop { target_gap: 1e-6 }
@@ -143,7 +150,7 @@ claims {
   ASSERT_TRUE(WriteFileAtomically(path, spec).ok());
   auto e = LoadExperiment(path, "");
   ASSERT_TRUE(e.ok()) << e.status();
-  auto r = RunExperiment(*e, RunContext());
+  auto r = RunExperiment(*e, RunContext(), SyntheticEngines());
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->claims_size(), 1);
   EXPECT_FALSE(r->claims(0).pass());  // 2503 / 30414 would pass on its own
@@ -154,7 +161,7 @@ claims {
   spec::Experiment wide = *e;
   wide.mutable_tuned(0)->clear_rate_grid();
   for (double m : {0.5, 1.0, 2.0, 4.0}) wide.mutable_tuned(0)->add_rate_grid(m);
-  r = RunExperiment(wide, RunContext());
+  r = RunExperiment(wide, RunContext(), SyntheticEngines());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->claims(0).pass()) << ClaimLine(r->claims(0));
   EXPECT_TRUE(r->claims(0).failure().empty());
@@ -182,6 +189,7 @@ TEST(SpeedupSweepTest, MissingHorizonsAndScheduleErrorsAreNotSwallowed) {
   const std::string path = TempDir("sweep.textproto");
   const std::string spec = R"(
 name: "sweep"
+engine { speedup_sweep {} }
 problem { speedup_instance { k0: 1 k1: 1 dim: 10 q0: 0.25 beta: 0.25 min_eig_ratio: 1e-3 } }
 schedules { label: "theory_warmup" theory_warmup { c: 1 k0: 1 krho: 0.001 rho: 1 } }
 sweep { horizons: [5, 10, 1000] constant_grid: [0.1, 0.5, 1.0] cap_grid: [0.01] }
@@ -190,7 +198,7 @@ claims { id: "slope" metric: "gd.gap_slope" op: GT threshold: 0 rationale: "x" }
   ASSERT_TRUE(WriteFileAtomically(path, spec).ok());
   auto e = LoadExperiment(path, "");
   ASSERT_TRUE(e.ok()) << e.status();
-  auto r = RunExperiment(*e, RunContext());
+  auto r = RunExperiment(*e, RunContext(), SyntheticEngines());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(std::isnan(ScalarOf(*r, "gd.gap_slope")));
   EXPECT_EQ(ScalarOf(*r, "gd.gap_slope_missing_horizons"), 1);
@@ -201,7 +209,7 @@ claims { id: "slope" metric: "gd.gap_slope" op: GT threshold: 0 rationale: "x" }
   spec::Experiment broken = *e;  // k0 = 0 without a cap: MakeSchedule rejects it
   broken.mutable_schedules(0)->mutable_theory_warmup()->set_k0(0.0);
   broken.mutable_sweep()->clear_cap_grid();
-  r = RunExperiment(broken, RunContext());
+  r = RunExperiment(broken, RunContext(), SyntheticEngines());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
 }
 
@@ -236,6 +244,28 @@ TEST(ClaimsTest, NonFiniteOperandsFailWithAReason) {
   spec::Result finite = WithScalars({{"a.steps_to_target", 1}, {"b.steps_to_target", 20}});
   ASSERT_TRUE(EvaluateClaims(e, "smoke", &finite).ok());
   EXPECT_TRUE(finite.claims(0).pass());
+}
+
+// A claim on a baseline whose winner is at its grid's edge fails.
+TEST(ClaimsTest, ClaimOnABaselineAtItsGridEdgeFails) {
+  spec::Experiment e;
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(claims { id: "faster" metric: "theory.steps" divided_by: "linear.steps"
+                    op: LE threshold: 1 rationale: "test" })pb",
+      &e);
+  for (double edge : {0.0, 1.0}) {
+    spec::Result r;
+    for (auto [name, value] : {std::pair<const char*, double>{"theory.steps", 10},
+                               {"linear.steps", 20}, {"linear.at_grid_edge", edge}}) {
+      auto* s = r.add_scalars();
+      s->set_name(name);
+      s->set_value(value);
+    }
+    ASSERT_TRUE(EvaluateClaims(e, "cpu", &r).ok());
+    ASSERT_EQ(r.claims_size(), 1);
+    EXPECT_EQ(r.claims(0).pass(), edge == 0.0) << ClaimLine(r.claims(0));
+    EXPECT_EQ(r.claims(0).failure().empty(), edge == 0.0);
+  }
 }
 
 // A tier where no claim applies is an error unless the spec says why.

@@ -119,7 +119,7 @@ TEST(FieldRangeTest, EveryNumericFieldOfEveryShippedSpecRejectsWhatItsRangeExclu
       ++tiers;
       const absl::StatusOr<spec::Experiment> tiered = ApplyTier(*base, tier.name());
       ASSERT_TRUE(tiered.ok()) << tiered.status();
-      ASSERT_TRUE(ValidateExperiment(*tiered, tier.name()).ok()) << path << " " << tier.name();
+      ASSERT_TRUE(ValidateExperiment(*tiered).ok()) << path << " " << tier.name();
       spec::Experiment probe = *tiered;
       const std::vector<NumericSlot> slots = Slots(&probe);
       for (size_t k = 0; k < slots.size(); ++k) {
@@ -135,7 +135,7 @@ TEST(FieldRangeTest, EveryNumericFieldOfEveryShippedSpecRejectsWhatItsRangeExclu
           const NumericSlot slot = Slots(&edited)[k];
           slot.Set(value);
           const double stored = slot.Get();
-          const absl::Status st = ValidateExperiment(edited, tier.name());
+          const absl::Status st = ValidateExperiment(edited);
           const std::string what = absl::StrCat(path, " tier ", tier.name(), ": ", slot.path,
                                                 " = ", stored, " -> ", st.ToString());
           if (!range->Contains(stored)) {

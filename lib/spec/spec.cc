@@ -181,16 +181,6 @@ namespace {
 
 absl::Status Bad(const std::string& what) { return absl::InvalidArgumentError(what); }
 
-// The series the engines record (lib/runner/synthetic.cc, speedup_sweep.cc,
-// lib/trainer/network_engine.cc): what a panel may draw.
-const std::set<std::string>& RecordedMetrics() {
-  static const auto* metrics = new std::set<std::string>{
-      "loss", "gap", "lr", "lr_smoothed", "loss_smoothed", "grad_norm", "smoothness",
-      "smoothness_transient", "profile_cost", "lambda_max", "lambda_min", "speedup",
-      "trace", "trace_lo95", "trace_hi95", "density"};
-  return *metrics;
-}
-
 // A composite names other specs; its parts are validated when loaded.
 absl::Status ValidateComposite(const spec::Experiment& e) {
   for (const spec::Claim& c : e.claims()) {
@@ -199,6 +189,54 @@ absl::Status ValidateComposite(const spec::Experiment& e) {
     }
   }
   return absl::OkStatus();
+}
+
+// The speed-up sweep runs the instance family f_T over its horizons, its
+// constant over a grid, against a theory warmup.
+absl::Status ValidateSweep(const spec::Experiment& e) {
+  if (e.sweep().horizons().empty() || !e.include().empty()) {
+    return Bad("engine: speedup_sweep needs sweep.horizons, and no include");
+  }
+  if (e.problem().kind_case() != spec::Problem::kSpeedupInstance) {
+    return Bad("problem: the speedup_sweep engine needs problem.speedup_instance (the "
+               "instance family f_T)");
+  }
+  if (e.sweep().constant_grid().empty()) return Bad("sweep.constant_grid: must not be empty");
+  for (const spec::Schedule& s : e.schedules()) {
+    if (s.has_theory_warmup()) return absl::OkStatus();
+  }
+  return Bad("schedules: the speedup_sweep engine needs a theory_warmup schedule");
+}
+
+// The engine is stated (Engine in proto/experiment.proto) and the fields it
+// reads are the ones set: a spec runs on the engine it names or not at all.
+absl::Status ValidateEngine(const spec::Experiment& e) {
+  const bool network = e.problem().has_network();
+  const bool sweep = e.sweep().horizons_size() > 0;
+  const bool composite = !e.include().empty();
+  switch (e.engine().kind_case()) {
+    case spec::Engine::kSynthetic:
+      if (network || sweep || composite) {
+        return Bad("engine: synthetic, but the spec sets problem.network, sweep.horizons or "
+                   "include; expected a closed-form problem (river_valley, cosh_valley or "
+                   "speedup_instance) and schedules");
+      }
+      return absl::OkStatus();
+    case spec::Engine::kSpeedupSweep:
+      return ValidateSweep(e);
+    case spec::Engine::kNetwork:
+      if (!network || sweep || composite) {
+        return Bad("engine: network needs problem.network, and neither sweep.horizons nor "
+                   "include");
+      }
+      return absl::OkStatus();
+    case spec::Engine::kComposite:
+      if (!composite) return Bad("engine: composite needs include (the specs it runs)");
+      return absl::OkStatus();
+    default:
+      return Bad("engine: not set; expected one of synthetic, speedup_sweep, network or "
+                 "composite, for example 'engine { network {} }'");
+  }
 }
 
 // Reference seeds widen a network spec's stored distribution: they must be
@@ -261,7 +299,7 @@ absl::Status ValidateSpectrumProfile(const spec::Experiment& e) {
 
 // What every run needs: a length, a problem and something to run on it.
 absl::Status ValidateRunShape(const spec::Experiment& e) {
-  const bool sweep = e.sweep().horizons_size() > 0;
+  const bool sweep = e.engine().has_speedup_sweep();
   if (e.iterations() <= 0 && !sweep) {
     return Bad(absl::StrFormat("iterations: must be > 0, got %d", e.iterations()));
   }
@@ -378,38 +416,6 @@ absl::Status ValidateRuns(const spec::Experiment& e, std::set<std::string>* labe
   return absl::OkStatus();
 }
 
-// Panels draw recorded metrics of existing runs. A sweep's runs are named
-// by the sweep ("gd", "sgd/best_constant", ...), not by schedule labels.
-absl::Status ValidateFigure(const spec::Experiment& e, const std::set<std::string>& labels) {
-  const bool sweep = e.sweep().horizons_size() > 0;
-  for (int i = 0; i < e.figure().panels_size(); ++i) {
-    const spec::Panel& p = e.figure().panels(i);
-    const std::string where = absl::StrCat("figure.panels[", i, "]");
-    std::vector<std::string> metrics = {p.metric()};
-    metrics.insert(metrics.end(), p.also().begin(), p.also().end());
-    for (const std::string& m : metrics) {
-      if (RecordedMetrics().count(m) == 0) {
-        return Bad(absl::StrFormat("%s: metric '%s' is not recorded; expected one of %s",
-                                   where, m, absl::StrJoin(RecordedMetrics(), ", ")));
-      }
-    }
-    // "rho": the envelope fit's profile (network_engine.cc, profile_cost);
-    // "eigenvalue": the densities of the profile's spectrum_steps.
-    if (!p.x().empty() && p.x() != "step" && p.x() != "horizon" && p.x() != "rho" &&
-        p.x() != "eigenvalue" && RecordedMetrics().count(p.x()) == 0) {
-      return Bad(absl::StrFormat(
-          "%s.x: '%s' is neither step, horizon, rho, eigenvalue nor a recorded metric", where,
-          p.x()));
-    }
-    for (const std::string& run : p.runs()) {
-      if (labels.count(run) == 0 && !sweep) {
-        return Bad(absl::StrFormat("%s.runs: '%s' is not a schedule label", where, run));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::vector<SweepNoiseMode> SweepNoiseModes(const spec::Experiment& e) {
@@ -434,48 +440,9 @@ std::vector<SweepNoiseMode> SweepNoiseModes(const spec::Experiment& e) {
 
 namespace {
 
-// The name in `names` closest to `name` by edit distance (Levenshtein), for
-// "did you mean" hints; empty when `names` is.
-std::string Nearest(const std::string& name, const std::set<std::string>& names) {
-  std::string best;
-  size_t best_distance = std::string::npos;
-  for (const std::string& candidate : names) {
-    std::vector<size_t> row(candidate.size() + 1);
-    for (size_t j = 0; j <= candidate.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= name.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= candidate.size(); ++j) {
-        const size_t above = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                           diagonal + (name[i - 1] == candidate[j - 1] ? 0 : 1)});
-        diagonal = above;
-      }
-    }
-    if (row.back() < best_distance) {
-      best_distance = row.back();
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-// The run a claim's scalar belongs to: "<run>[/seed<k>].<quantity>".
-std::string RunOfScalar(const std::string& scalar) {
-  const std::string run = scalar.substr(0, scalar.find('.'));
-  return run.substr(0, run.find('/'));
-}
-
-// Claims: distinct ids, an operator, a rationale, and scalars of existing
-// runs (a sweep's scalars belong to "gd" and its SGD modes; "problem."
-// scalars are the synthetic problem's constants).
-absl::Status ValidateClaims(const spec::Experiment& e, std::set<std::string> labels,
-                            const std::string& tier) {
-  const bool sweep = e.sweep().horizons_size() > 0;
-  if (sweep) {
-    labels = {"gd"};
-    for (const SweepNoiseMode& mode : SweepNoiseModes(e)) labels.insert(mode.name);
-  }
+// Claims: distinct ids, an operator and a rationale. Their operands are
+// checked against what the spec's engine declares (lib/runner/declared.h).
+absl::Status ValidateClaims(const spec::Experiment& e) {
   std::set<std::string> ids;
   for (const spec::Claim& c : e.claims()) {
     if (!IsName(c.id())) {
@@ -493,29 +460,6 @@ absl::Status ValidateClaims(const spec::Experiment& e, std::set<std::string> lab
     if (c.rationale().empty()) {
       return Bad(absl::StrFormat(
           "claims '%s': rationale must say where the threshold came from", c.id()));
-    }
-    const bool applies = tier.empty() || c.tiers().empty() ||
-                         std::find(c.tiers().begin(), c.tiers().end(), tier) != c.tiers().end();
-    if (!applies) continue;  // its tiers are validated with their own runs
-    for (const auto& [field, scalar] : {std::pair{"metric", c.metric()},
-                                        {"divided_by", c.divided_by()},
-                                        {"minus", c.minus()}}) {
-      if (scalar.empty()) continue;
-      const std::string run = RunOfScalar(scalar);
-      // "problem.<constant>": the synthetic problems' constants (docs/specs.md).
-      const bool known = run == "problem" || labels.count(run) > 0;
-      if (!known || scalar.find('.') == std::string::npos) {
-        return Bad(absl::StrFormat(
-            "claims '%s'.%s: '%s' names no run of this spec%s; expected <run>.<quantity> "
-            "with <run> one of %s%s",
-            c.id(), field, scalar,
-            labels.empty() ? ""
-                           : absl::StrCat(" (nearest run: '", Nearest(run, labels), "')"),
-            absl::StrJoin(labels, ", "),
-            sweep ? " (a sweep runs gd; sgd when problem.noise.sigma or .a > 0 and sgd_abc "
-                    "when sweep.abc_noise.sigma or .a > 0, each once per sweep.noise_kinds)"
-                  : ""));
-      }
     }
   }
   return absl::OkStatus();
@@ -562,7 +506,7 @@ absl::Status ValidateTierNames(const spec::Experiment& e) {
 
 }  // namespace
 
-absl::Status ValidateExperiment(const spec::Experiment& e, const std::string& tier) {
+absl::Status ValidateExperiment(const spec::Experiment& e) {
   // Tier overrides are checked as written (ValidateSpecAsWritten): their
   // unset fields are not zeros.
   spec::Experiment untiered = e;
@@ -572,13 +516,13 @@ absl::Status ValidateExperiment(const spec::Experiment& e, const std::string& ti
     return Bad(absl::StrFormat("name: expected a non-empty [a-z0-9_]+ identifier, got '%s'",
                                e.name()));
   }
-  if (!e.include().empty()) return ValidateComposite(e);
+  if (absl::Status st = ValidateEngine(e); !st.ok()) return st;
+  if (e.engine().has_composite()) return ValidateComposite(e);
   std::set<std::string> labels;
   if (absl::Status st = ValidateRunShape(e); !st.ok()) return st;
   if (absl::Status st = ValidateTrainingText(e); !st.ok()) return st;
   if (absl::Status st = ValidateRuns(e, &labels); !st.ok()) return st;
-  if (absl::Status st = ValidateFigure(e, labels); !st.ok()) return st;
-  return ValidateClaims(e, labels, tier);
+  return ValidateClaims(e);
 }
 
 absl::Status ValidateSpecAsWritten(const spec::Experiment& e) {
@@ -586,6 +530,12 @@ absl::Status ValidateSpecAsWritten(const spec::Experiment& e) {
   // "keep the base", so only set fields are range-checked here; the merged
   // spec is checked in full by ValidateExperiment.
   if (absl::Status st = CheckFieldRanges(e, /*set_only=*/true); !st.ok()) return st;
+  for (const spec::Tier& t : e.tiers()) {
+    if (t.overrides().has_engine()) {
+      return Bad(absl::StrFormat("tiers '%s'.overrides.engine: a tier cannot change the engine",
+                                 t.name()));
+    }
+  }
   return ValidateTierNames(e);
 }
 
@@ -602,7 +552,7 @@ absl::StatusOr<spec::Experiment> BuildExperiment(const std::string& text,
   for (const spec::Tier& t : parsed->tiers()) {
     if (t.name() == tier) continue;
     absl::StatusOr<spec::Experiment> other = ApplyTier(*parsed, t.name());
-    absl::Status st = other.ok() ? ValidateExperiment(*other, t.name()) : other.status();
+    absl::Status st = other.ok() ? ValidateExperiment(*other) : other.status();
     if (!st.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, " (tier ", t.name(), "): ", st.message()));
@@ -613,8 +563,7 @@ absl::StatusOr<spec::Experiment> BuildExperiment(const std::string& text,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", tiered.status().message()));
   }
-  const std::string applied = tier.empty() ? parsed->default_tier() : tier;
-  if (absl::Status st = ValidateExperiment(*tiered, applied); !st.ok()) {
+  if (absl::Status st = ValidateExperiment(*tiered); !st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.message()));
   }
   return tiered;

@@ -51,12 +51,12 @@ struct SweepNoiseMode {
 std::vector<SweepNoiseMode> SweepNoiseModes(const spec::Experiment& experiment);
 
 // Checks a spec after tier overrides: every numeric field finite and in its
-// documented range (proto/range.proto), then the rules between fields (runs,
-// labels, figure panels, claims). The error names the field at fault. With
-// `tier` set, a claim that does not apply to that tier is checked for form
-// only: its operands may name runs only other tiers have.
-absl::Status ValidateExperiment(const spec::Experiment& experiment,
-                                const std::string& tier = "");
+// documented range (proto/range.proto), then the rules between fields (the
+// engine against the fields it reads, runs, labels, the form of claims).
+// The error names the field at fault. The names claims and panels use are
+// checked against the engine's declared outputs by the runner
+// (lib/runner/declared.h), which knows the engines.
+absl::Status ValidateExperiment(const spec::Experiment& experiment);
 
 // Checks a spec as written, before a tier is applied: the values each tier
 // sets are finite and in range, tier names are distinct, and default_tier

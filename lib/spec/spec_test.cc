@@ -8,6 +8,7 @@ namespace {
 
 constexpr char kMinimal[] = R"pb(
   name: "demo"
+  engine { synthetic {} }
   problem { river_valley { mu: 0.1 lambda0: 1 lambda1: 1 } }
   iterations: 100
   seeds: [1, 2]
@@ -56,47 +57,34 @@ TEST(TierTest, ScalarsMergeAndListsReplace) {
             std::string::npos);
 }
 
-// A schedule only the cpu tier runs, and a claim about it for that tier:
-// the smoke tier accepts it, and a typo in it is found by a smoke build too.
-constexpr char kTierOnlyRun[] = R"pb(
-  name: "demo"
-  problem { river_valley { mu: 0.1 lambda0: 1 lambda1: 1 } }
-  iterations: 100
-  seeds: [1, 2]
-  schedules { label: "c" constant { lr: 0.01 } }
-  default_tier: "cpu"
-  tiers { name: "smoke" overrides { iterations: 10 } }
-  tiers {
-    name: "cpu"
-    overrides {
-      schedules { label: "c" constant { lr: 0.01 } }
-      schedules { label: "half" constant { lr: 0.005 } }
-    }
-  }
-  claims {
-    id: "half_ends_higher"
-    metric: "RUN.final_loss"
-    op: GT
-    threshold: 0
-    tiers: ["cpu"]
-    rationale: "test"
-  }
-)pb";
-
-TEST(ValidateTest, ClaimsAreCheckedAgainstTheRunsOfTheirOwnTiers) {
-  std::string text = kTierOnlyRun;
-  const std::string good = text.replace(text.find("RUN"), 3, "half");
-  EXPECT_TRUE(BuildExperiment(good, "t", "smoke").ok()) << BuildExperiment(good, "t", "smoke").status();
-  EXPECT_TRUE(BuildExperiment(good, "t", "cpu").ok());
-  std::string typo = kTierOnlyRun;
-  typo.replace(typo.find("RUN"), 3, "hlaf");
-  const auto smoke = BuildExperiment(typo, "t", "smoke");
-  ASSERT_FALSE(smoke.ok());
-  EXPECT_NE(smoke.status().message().find("(tier cpu)"), std::string::npos) << smoke.status();
-  EXPECT_NE(smoke.status().message().find("'hlaf.final_loss' names no run of this spec (nearest "
-                                         "run: 'half')"),
+// The engine is stated, matches the fields it reads, and no tier changes it.
+TEST(ValidateTest, EngineIsStatedAndMatchesTheSpec) {
+  auto base = ParseExperiment(kMinimal, "m");
+  ASSERT_TRUE(base.ok()) << base.status();
+  spec::Experiment e = *base;
+  e.clear_engine();
+  EXPECT_NE(ValidateExperiment(e).message().find("engine: not set; expected one of synthetic"),
             std::string::npos)
-      << smoke.status();
+      << ValidateExperiment(e);
+  e.mutable_engine()->mutable_network();  // a river valley is no network
+  EXPECT_NE(ValidateExperiment(e).message().find("engine: network needs problem.network"),
+            std::string::npos)
+      << ValidateExperiment(e);
+  e.mutable_engine()->mutable_speedup_sweep();
+  EXPECT_NE(ValidateExperiment(e).message().find("speedup_sweep needs sweep.horizons"),
+            std::string::npos);
+  e.mutable_engine()->mutable_composite();
+  EXPECT_NE(ValidateExperiment(e).message().find("composite needs include"), std::string::npos);
+  e = *base;
+  e.mutable_sweep()->add_horizons(10);  // a sweep's field under the synthetic engine
+  EXPECT_NE(ValidateExperiment(e).message().find("engine: synthetic, but the spec sets"),
+            std::string::npos);
+  e = *base;
+  e.mutable_tiers(0)->mutable_overrides()->mutable_engine()->mutable_network();
+  EXPECT_NE(ValidateSpecAsWritten(e).message().find(
+                "tiers 'smoke'.overrides.engine: a tier cannot change the engine"),
+            std::string::npos)
+      << ValidateSpecAsWritten(e);
 }
 
 // Cross-field checks a network run would otherwise meet only after it started:
@@ -105,6 +93,7 @@ TEST(ValidateTest, ClaimsAreCheckedAgainstTheRunsOfTheirOwnTiers) {
 TEST(ValidateTest, NetworkCrossFieldChecksRunBeforeTraining) {
   auto spec = ParseExperiment(R"pb(
     name: "net"
+    engine { network {} }
     problem { network { model: "nanogpt" dataset: "tinyshakespeare" context: 64 train_examples: 1000 } }
     optimizer { kind: SGD batch_size: 4 }
     iterations: 10
@@ -195,6 +184,7 @@ TEST(ValidateTest, RejectsBadSpecs) {
 TEST(ValidateTest, SpectrumProfileNeedsStepsInsideTheRunAndSomethingToMeasure) {
   auto parsed = ParseExperiment(R"pb(
     name: "net"
+    engine { network {} }
     problem { network { model: "nanogpt" dataset: "tinyshakespeare" } }
     iterations: 100
     schedules { label: "c" constant { lr: 0.01 } }

@@ -47,7 +47,7 @@ int Main() {
     std::fprintf(stderr, "step_timer: %s\n", std::string(e.status().message()).c_str());
     return 2;
   }
-  if (!e->problem().has_network() || e->schedules().empty() || absl::GetFlag(FLAGS_steps) < 1) {
+  if (!e->engine().has_network() || e->schedules().empty() || absl::GetFlag(FLAGS_steps) < 1) {
     std::fprintf(stderr, "step_timer: %s: expected a network spec with a schedule and --steps >= 1\n",
                  absl::GetFlag(FLAGS_spec).c_str());
     return 2;
