@@ -5,7 +5,9 @@
 // .venv, and its Python package), weights, batch, memory layout, iteration
 // counts and stopping rule, with a warm-up inside every timed process. Writes
 // a Markdown table and a CSV to out/bench/ (or --out) and prints the table.
-// Never a test. Needs tools/setup.sh --full (the Python side).
+// Never a test. Needs tools/setup.sh --full (the Python side). One file on
+// purpose: it is a LibTorch translation unit (about 40 s and 1.2 GB to
+// compile each), and its sections share the alternating-run harness.
 //
 //   bazel run //bench:all [-- --repeats=5 --threads=2 --sections=... --figures]
 #include <sys/utsname.h>

@@ -70,8 +70,6 @@ Ratios RatiosOf(const HorizonOutcome& h) {
           h.constant.min_grad_norm_sq / h.theory.min_grad_norm_sq};
 }
 
-std::string Num(double v) { return absl::StrFormat("%.4g", v); }
-
 // GD on one seed (it is deterministic), then the spec's SGD modes
 // (SweepNoiseModes) on every seed, selecting on the sweep's tuning seeds
 // when it names them.
@@ -272,10 +270,10 @@ void RecordMode(const SweepMode& mode, const std::vector<HorizonOutcome>& outcom
     AddScalar(absl::StrCat(mode.name, ".gap_ratio", t), r.gap, result);
     AddScalar(absl::StrCat(mode.name, ".step_sum_ratio", t), r.step_sum, result);
     AddScalar(absl::StrCat(mode.name, ".grad_norm_ratio", t), r.grad_norm, result);
-    AddRow(table, {mode.name, absl::StrCat(h.horizon), Num(h.constant.final_gap),
-                   Num(h.constant_multiple), Num(h.theory.final_gap),
-                   h.theory_cap > 0 ? Num(h.theory_cap) : std::string("none"),
-                   Num(r.gap), Num(r.step_sum), Num(r.grad_norm)});
+    AddRow(table, {mode.name, absl::StrCat(h.horizon), TableNumber(h.constant.final_gap),
+                   TableNumber(h.constant_multiple), TableNumber(h.theory.final_gap),
+                   h.theory_cap > 0 ? TableNumber(h.theory_cap) : std::string("none"),
+                   TableNumber(r.gap), TableNumber(r.step_sum), TableNumber(r.grad_norm)});
   }
   AddRow(table, {mode.name, "slope", "", "", "", "",
                  RecordSlope(mode.name, "gap", horizons, gap, result),

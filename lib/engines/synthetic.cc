@@ -38,11 +38,6 @@ DescentOptions OptionsFor(const spec::Experiment& e, int64_t iterations,
   return o;
 }
 
-std::vector<int64_t> Seeds(const spec::Experiment& e) {
-  if (e.seeds().empty()) return {0};
-  return {e.seeds().begin(), e.seeds().end()};
-}
-
 // The per-run scalars a claim can name.
 std::map<std::string, double> RunScalars(const DescentTrace& t) {
   return {
@@ -97,7 +92,7 @@ absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e,
   for (const spec::Schedule& point : grid) {
     TuningTrial trial;
     trial.monotone = true;
-    for (int64_t seed : Seeds(e)) {
+    for (int64_t seed : SeedsOf(e)) {
       DescentOptions o = OptionsFor(e, e.iterations(), noisy, seed);
       o.record_every = 0;
       o.record_smoothness = false;
@@ -108,7 +103,7 @@ absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e,
                                       ? static_cast<double>(t->steps_to_target)
                                       : kInf)
                                : t->final_gap;
-      trial.score += score / static_cast<double>(Seeds(e).size());
+      trial.score += score / static_cast<double>(SeedsOf(e).size());
       trial.diverged = trial.diverged || t->outcome == DescentOutcome::kDiverged;
       trial.monotone = trial.monotone && t->gap_increases == 0;
     }
@@ -144,10 +139,6 @@ std::pair<const std::vector<double>*, const std::vector<double>*> SeriesValues(
   return {xs, &t.smoothness};
 }
 
-std::string RunName(const std::string& label, int64_t seed, size_t seeds) {
-  return seeds > 1 ? absl::StrCat(label, "/seed", seed) : label;
-}
-
 // Records one run's series, scalars and outcome; adds its scalars to `mean`.
 void RecordRun(const spec::Experiment& e, const std::string& run,
                const DescentTrace& trace, double seconds, bool per_seed,
@@ -169,14 +160,6 @@ void RecordRun(const spec::Experiment& e, const std::string& run,
   outcome->set_seconds(seconds);
 }
 
-// The schedule labels of the runs: the spec's schedules, then its baselines.
-std::vector<std::string> Labels(const spec::Experiment& e) {
-  std::vector<std::string> labels;
-  for (const spec::Schedule& s : e.schedules()) labels.push_back(s.label());
-  for (const spec::TunedBaseline& b : e.tuned()) labels.push_back(b.label());
-  return labels;
-}
-
 constexpr const char* kProblemScalars[] = {"init_curvature", "initial_gap", "k0", "krho",
                                            "rho"};
 
@@ -188,10 +171,10 @@ DeclaredOutputs SyntheticEngine::Declare(const spec::Experiment& e) const {
   for (const spec::TunedBaseline& b : e.tuned()) {
     for (const std::string& name : TuningScalarNames(b)) out.scalars.insert(name);
   }
-  const std::vector<int64_t> seeds = Seeds(e);
+  const std::vector<int64_t> seeds = SeedsOf(e);
   // The keys of RunScalars do not depend on the trace.
   const std::map<std::string, double> quantities = RunScalars(DescentTrace{});
-  for (const std::string& label : Labels(e)) {
+  for (const std::string& label : LabelsOf(e)) {
     for (int64_t seed : seeds) {
       const std::string run = RunName(label, seed, seeds.size());
       for (const auto& [metric, x] : RecordedSeries(e.record())) {
@@ -230,7 +213,7 @@ absl::Status SyntheticEngine::Run(const spec::Experiment& e, const RunContext&,
     schedules.push_back(*std::move(winner));
   }
 
-  const std::vector<int64_t> seeds = Seeds(e);
+  const std::vector<int64_t> seeds = SeedsOf(e);
   const bool noisy = e.optimizer().kind() == spec::Optimizer::SGD;
   for (const spec::Schedule& schedule_spec : schedules) {
     std::map<std::string, double> mean;

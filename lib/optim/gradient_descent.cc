@@ -88,6 +88,23 @@ void NoisyGradient(const GradientNoise& noise, double gap,
   }
 }
 
+namespace {
+
+// Counts an increase of the loss over the previous step and marks the
+// target reached. Increases within floating-point rounding of f (1e-13
+// relative) are not counted: near f* the computed loss jitters by a few ulps.
+void CountIncreaseAndTarget(int64_t t, double loss, double gap, double target_gap,
+                            double* prev_loss, DescentTrace* trace) {
+  if (t > 0 && loss > *prev_loss + 1e-13 * std::abs(*prev_loss)) ++trace->gap_increases;
+  *prev_loss = loss;
+  if (target_gap > 0.0 && gap <= target_gap) {
+    if (trace->steps_to_target < 0) trace->steps_to_target = t;
+    trace->outcome = DescentOutcome::kReachedTarget;
+  }
+}
+
+}  // namespace
+
 DescentTrace RunGradientDescent(const Objective& objective,
                                 LearningRateSchedule& schedule,
                                 const DescentOptions& options) {
@@ -116,16 +133,7 @@ DescentTrace RunGradientDescent(const Objective& objective,
       trace.final_gap = std::numeric_limits<double>::infinity();
       break;
     }
-    // Increases within floating-point rounding of f (1e-13 relative) are not
-    // counted: near f* the computed loss jitters by a few ulps.
-    if (t > 0 && loss > prev_loss + 1e-13 * std::abs(prev_loss)) {
-      ++trace.gap_increases;
-    }
-    prev_loss = loss;
-    if (options.target_gap > 0.0 && gap <= options.target_gap) {
-      if (trace.steps_to_target < 0) trace.steps_to_target = t;
-      trace.outcome = DescentOutcome::kReachedTarget;
-    }
+    CountIncreaseAndTarget(t, loss, gap, options.target_gap, &prev_loss, &trace);
     const bool last = t == options.iterations ||
                       trace.outcome == DescentOutcome::kReachedTarget;
     const double lr = schedule.Rate(t, loss);

@@ -12,7 +12,6 @@ namespace {
 
 using spec::Problem;
 
-
 absl::Status Positive(const char* field, double value) {
   if (value > 0.0 && std::isfinite(value)) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -28,69 +27,65 @@ absl::Status InitSize(const Problem& p, int dim) {
                       p.init_size(), dim));
 }
 
+absl::Status ValidateRiverValley(const Problem& p) {
+  const spec::RiverValley& r = p.river_valley();
+  if (r.dim() < 0 || r.dim() == 1) {
+    return absl::InvalidArgumentError("problem.river_valley.dim must be >= 2 (0: the default 2)");
+  }
+  for (auto s : {Positive("river_valley.mu", r.mu()), Positive("river_valley.lambda0", r.lambda0()),
+                 Positive("river_valley.lambda1", r.lambda1()),
+                 InitSize(p, r.dim() > 0 ? r.dim() : 2)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCoshValley(const Problem& p) {
+  const spec::CoshValley& c = p.cosh_valley();
+  for (auto s : {Positive("cosh_valley.k0", c.k0()), Positive("cosh_valley.k1", c.k1()),
+                 InitSize(p, c.dim() > 0 ? c.dim() : 1)}) {
+    if (!s.ok()) return s;
+  }
+  if (c.dim() < 0) return absl::InvalidArgumentError("problem.cosh_valley.dim must be >= 0");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSpeedupInstance(const Problem& p) {
+  const spec::SpeedupInstance& s = p.speedup_instance();
+  for (auto st : {Positive("speedup_instance.k0", s.k0()), Positive("speedup_instance.k1", s.k1()),
+                  Positive("speedup_instance.q0", s.q0()),
+                  Positive("speedup_instance.beta", s.beta())}) {
+    if (!st.ok()) return st;
+  }
+  if (s.min_eig_ratio() < 0.0 || s.min_eig_ratio() >= 1.0) {
+    return absl::InvalidArgumentError(
+        "problem.speedup_instance.min_eig_ratio must be in [0, 1) (0: the default 1e-6)");
+  }
+  if (s.dim() <= 0) return absl::InvalidArgumentError("problem.speedup_instance.dim must be > 0");
+  if (p.init_size() != 0) {
+    return absl::InvalidArgumentError(
+        "problem.init is not allowed for speedup_instance: its initial point is part of the "
+        "instance");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateSyntheticProblem(const Problem& p) {
   absl::Status st;
   switch (p.kind_case()) {
-    case Problem::kRiverValley: {
-      const spec::RiverValley& r = p.river_valley();
-      if (r.dim() < 0 || r.dim() == 1) {
-        return absl::InvalidArgumentError(
-            "problem.river_valley.dim must be >= 2 (0: the default 2)");
-      }
-      for (auto s : {Positive("river_valley.mu", r.mu()),
-                     Positive("river_valley.lambda0", r.lambda0()),
-                     Positive("river_valley.lambda1", r.lambda1()),
-                     InitSize(p, r.dim() > 0 ? r.dim() : 2)}) {
-        if (!s.ok()) return s;
-      }
-      break;
-    }
-    case Problem::kCoshValley: {
-      const spec::CoshValley& c = p.cosh_valley();
-      const int dim = c.dim() > 0 ? c.dim() : 1;
-      for (auto s : {Positive("cosh_valley.k0", c.k0()),
-                     Positive("cosh_valley.k1", c.k1()), InitSize(p, dim)}) {
-        if (!s.ok()) return s;
-      }
-      if (c.dim() < 0) {
-        return absl::InvalidArgumentError("problem.cosh_valley.dim must be >= 0");
-      }
-      break;
-    }
-    case Problem::kSpeedupInstance: {
-      const spec::SpeedupInstance& s = p.speedup_instance();
-      for (auto st2 : {Positive("speedup_instance.k0", s.k0()),
-                       Positive("speedup_instance.k1", s.k1()),
-                       Positive("speedup_instance.q0", s.q0()),
-                       Positive("speedup_instance.beta", s.beta())}) {
-        if (!st2.ok()) return st2;
-      }
-      if (s.min_eig_ratio() < 0.0 || s.min_eig_ratio() >= 1.0) {
-        return absl::InvalidArgumentError(
-            "problem.speedup_instance.min_eig_ratio must be in [0, 1) (0: "
-            "the default 1e-6)");
-      }
-      if (s.dim() <= 0) {
-        return absl::InvalidArgumentError(
-            "problem.speedup_instance.dim must be > 0");
-      }
-      if (p.init_size() != 0) {
-        return absl::InvalidArgumentError(
-            "problem.init is not allowed for speedup_instance: its initial "
-            "point is part of the instance");
-      }
-      break;
-    }
+    case Problem::kRiverValley: st = ValidateRiverValley(p); break;
+    case Problem::kCoshValley: st = ValidateCoshValley(p); break;
+    case Problem::kSpeedupInstance: st = ValidateSpeedupInstance(p); break;
     case Problem::kNetwork:
-      return absl::InvalidArgumentError(
-          "problem.network is not a synthetic problem");
+      return absl::InvalidArgumentError("problem.network is not a synthetic problem");
     case Problem::KIND_NOT_SET:
       return absl::InvalidArgumentError(
-          "problem has no kind: expected one of river_valley, cosh_valley, "
-          "speedup_instance, network");
+          "problem has no kind: expected one of river_valley, cosh_valley, speedup_instance, "
+          "network");
   }
+  if (!st.ok()) return st;
   if (p.noise().sigma() < 0.0 || p.noise().a() < 0.0) {
     return absl::InvalidArgumentError("problem.noise.sigma and a must be >= 0");
   }

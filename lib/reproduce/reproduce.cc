@@ -10,17 +10,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "google/protobuf/text_format.h"
-#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "lib/engines/network.h"
+#include "lib/engines/result_util.h"
 #include "lib/io/output_batch.h"
 #include "lib/io/provenance.h"
-#include "lib/io/sha256.h"
 #include "lib/report/report.h"
+#include "lib/reproduce/plan.h"
 #include "lib/runner/claims.h"
-#include "lib/runner/declared.h"
 #include "lib/runner/runner.h"
 #include "lib/spec/spec.h"
 
@@ -41,163 +38,11 @@ int ExperimentOutcome::Drifted() const {
 
 namespace {
 
-// Whether `e` or one of `includes` trains networks.
-bool TrainsNetworks(const spec::Experiment& e, const std::vector<spec::Experiment>& includes) {
-  if (e.engine().has_network()) return true;
-  return std::any_of(includes.begin(), includes.end(), [](const spec::Experiment& part) {
-    return part.engine().has_network();
-  });
-}
-
-// A spec found under experiments/, read and tiered before anything runs.
-struct Planned {
-  std::string name;
-  std::string path;
-  spec::Experiment experiment;
-  std::vector<spec::Experiment> includes;
-  std::string inputs_sha256;  // the spec and the specs it includes
-  double stored_seconds = -1; // from the reference of this tier; -1 unknown
-};
-
-std::string ReferencePath(const std::string& dir, const std::string& name,
-                          const std::string& tier) {
-  return absl::StrCat(dir, "/", name, ".", tier, ".json");
-}
-
 std::string Duration(double seconds) {
   if (seconds < 0) return "unknown";
   if (seconds < 90) return absl::StrFormat("%.0f s", seconds);
   if (seconds < 5400) return absl::StrFormat("%.1f min", seconds / 60);
   return absl::StrFormat("%.1f h", seconds / 3600);
-}
-
-absl::StatusOr<std::vector<spec::Experiment>> LoadIncludes(const spec::Experiment& e,
-                                                           const std::string& spec_path,
-                                                           const std::string& tier,
-                                                           std::string* texts) {
-  std::vector<spec::Experiment> out;
-  for (const std::string& include : e.include()) {
-    const std::string path = (fs::path(spec_path).parent_path() / include).string();
-    std::string text;
-    if (absl::Status st = ReadFile(path, &text); !st.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          spec_path, ": included spec '", include, "' cannot be read at ", path));
-    }
-    absl::StatusOr<spec::Experiment> part = BuildExperiment(text, path, tier);
-    if (!part.ok()) return part.status();
-    if (texts != nullptr) absl::StrAppend(texts, "\n--- ", include, "\n", text);
-    out.push_back(*std::move(part));
-  }
-  return out;
-}
-
-// One spec at the tier: loaded, named after its file, every name its claims
-// and panels use checked against what its engine declares (at every tier),
-// with its includes, the hash of all their text and its stored timing.
-absl::StatusOr<Planned> PlanSpec(const std::string& path, const std::string& name,
-                                 const ReproduceOptions& o) {
-  std::string text;
-  if (absl::Status st = ReadFile(path, &text); !st.ok()) return st;
-  absl::StatusOr<spec::Experiment> e = BuildExperiment(text, path, o.run.tier);
-  if (!e.ok()) return e.status();
-  if (e->name() != name) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: name '%s' differs from the file name; expected name: \"%s\"", path, e->name(),
-        name));
-  }
-  if (absl::Status st = CheckSpecNames(path, AllEngines()); !st.ok()) return st;
-  Planned p{name, path, *e, {}, "", -1};
-  absl::StatusOr<std::vector<spec::Experiment>> includes =
-      LoadIncludes(*e, path, o.run.tier, &text);
-  if (!includes.ok()) return includes.status();
-  p.includes = *std::move(includes);
-  p.inputs_sha256 = Sha256Hex(text);
-  std::string json;
-  if (ReadFile(ReferencePath(o.reference_dir, name, o.run.tier), &json).ok()) {
-    absl::StatusOr<Reference> ref = ParseReference(json, name);
-    if (ref.ok()) p.stored_seconds = ref->provenance.wall_seconds;
-  }
-  return p;
-}
-
-// Reads and tiers every selected spec; any error stops before a run starts.
-absl::StatusOr<std::vector<Planned>> Plan(const ReproduceOptions& o) {
-  std::vector<std::string> paths;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(o.experiments_dir, ec)) {
-    if (entry.path().extension() == ".textproto") paths.push_back(entry.path().string());
-  }
-  if (ec || paths.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "no experiment specs (*.textproto) in '", o.experiments_dir, "'"));
-  }
-  std::sort(paths.begin(), paths.end());
-  std::vector<std::string> names;
-  for (const std::string& p : paths) names.push_back(fs::path(p).stem().string());
-  for (const std::string& want : o.only) {
-    if (std::find(names.begin(), names.end(), want) == names.end()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "--only: no spec named '%s' in %s; known: %s", want, o.experiments_dir,
-          absl::StrJoin(names, ", ")));
-    }
-  }
-  std::vector<Planned> plan;
-  for (const std::string& path : paths) {
-    const std::string name = fs::path(path).stem().string();
-    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), name) == o.only.end()) {
-      continue;
-    }
-    absl::StatusOr<Planned> p = PlanSpec(path, name, o);
-    if (!p.ok()) return p.status();
-    plan.push_back(*std::move(p));
-  }
-  // Fastest first, so cheap results arrive early; without a stored timing,
-  // synthetic specs (seconds) before network ones (minutes).
-  auto cost = [&](const Planned& p) {
-    if (p.stored_seconds >= 0) return p.stored_seconds;
-    return TrainsNetworks(p.experiment, p.includes) ? 2e300 : 1e300;
-  };
-  std::stable_sort(plan.begin(), plan.end(),
-                   [&](const Planned& a, const Planned& b) { return cost(a) < cost(b); });
-  // A spec that includes others runs after them, and reuses their Results.
-  std::stable_partition(plan.begin(), plan.end(),
-                        [](const Planned& p) { return !p.experiment.engine().has_composite(); });
-  return plan;
-}
-
-// The stamp a finished run leaves beside its Result: every option that
-// changes what the output folder holds (the numbers: tier, device, threads,
-// code, specs, data; the files: whether figures were drawn). The data folder
-// counts by its checksum list when it has one (tools/download_data.sh writes
-// SHA256SUMS), else by its path.
-std::string Stamp(const ReproduceOptions& o, const std::string& commit,
-                  const std::string& inputs_sha256) {
-  std::string sums;
-  const std::string data = ReadFile(o.run.data_dir + "/SHA256SUMS", &sums).ok()
-                               ? absl::StrCat("SHA256SUMS ", Sha256Hex(sums))
-                               : absl::StrCat("folder '", o.run.data_dir, "'");
-  return absl::StrCat("tier ", o.run.tier, "\ndevice ", o.run.device, "\nthreads ", o.run.threads,
-                      "\ngit_commit ", commit, "\nspecs_sha256 ", inputs_sha256, "\ndata ", data,
-                      "\nplot ", o.run.plot ? "yes" : "no", "\n");
-}
-
-// The code version a finished output must match: the commit, "-dirty" when
-// the tree has changes outside experiments/reference/ (which --update_reference
-// itself writes, and which no run reads).
-std::string CodeVersion(const std::string& workspace_dir, int threads) {
-  spec::Provenance here;
-  FillProvenance("", "", workspace_dir, threads, &here);
-  std::string commit = here.git_commit();
-  if (!absl::EndsWith(commit, "-dirty") || workspace_dir.empty()) return commit;
-  const std::string command = absl::StrCat(
-      "git -C '", workspace_dir,
-      "' status --porcelain -- . ':(exclude)experiments/reference' 2>/dev/null");
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return commit;
-  char buffer[256];
-  const bool other_changes = std::fgets(buffer, sizeof buffer, pipe) != nullptr;
-  pclose(pipe);
-  return other_changes ? commit : commit.substr(0, commit.size() - 6);
 }
 
 double Seconds(const spec::Provenance& p) {
@@ -218,12 +63,6 @@ std::string Relative(const std::string& path, const std::string& root) {
   const fs::path rel = fs::relative(path, root, ec);
   if (ec || rel.empty() || absl::StartsWith(rel.string(), "..")) return path;
   return rel.string();
-}
-
-std::vector<int64_t> SeedsOf(const spec::Experiment& e) {
-  std::vector<int64_t> seeds(e.seeds().begin(), e.seeds().end());
-  if (seeds.empty()) seeds.push_back(0);
-  return seeds;
 }
 
 std::vector<std::string> IncludedNames(const Planned& p) {
@@ -467,45 +306,6 @@ absl::Status WriteReport(const ReproduceOptions& o, const ReproduceSummary& summ
 
 }  // namespace
 
-absl::StatusOr<spec::Result> ReadResult(const std::string& path) {
-  std::string text;
-  if (absl::Status st = ReadFile(path, &text); !st.ok()) {
-    return absl::NotFoundError(absl::StrCat("cannot read Result file '", path, "'"));
-  }
-  spec::Result result;
-  if (absl::EndsWith(path, ".json")) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    if (auto st = google::protobuf::util::JsonStringToMessage(text, &result, options);
-        !st.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": not a Result in JSON: ", std::string(st.message())));
-    }
-  } else if (!google::protobuf::TextFormat::ParseFromString(text, &result)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not a Result in text format (expected result.textproto or result.json)"));
-  }
-  if (result.experiment().empty() || result.tier().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": the Result names no experiment or tier"));
-  }
-  return result;
-}
-
-int TierTestCount(const std::string& reference_dir, const std::string& tier) {
-  int tests = 0;
-  std::error_code ec;
-  const std::string suffix = absl::StrCat(".", tier, ".json");
-  for (const auto& entry : fs::directory_iterator(reference_dir, ec)) {
-    const std::string path = entry.path().string();
-    std::string json;
-    if (!absl::EndsWith(path, suffix) || !ReadFile(path, &json).ok()) continue;
-    absl::StatusOr<Reference> ref = ParseReference(json, path);
-    if (ref.ok()) tests += TestCount(*ref);
-  }
-  return tests;
-}
-
 std::string FalseAlarmStatement(const ReproduceSummary& s) {
   if (s.reference_tests == 0) {
     return "References: deterministic runs are compared to rounding (1e-9 relative); no "
@@ -657,50 +457,6 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
 int ExitStatus(const ReproduceSummary& s) {
   if (s.errors > 0) return s.bad_input ? 2 : 3;
   return s.claims_failed > 0 || s.drifted > 0 ? 1 : 0;
-}
-
-absl::StatusOr<std::vector<std::string>> ReferencesFromResults(
-    const std::vector<std::string>& result_paths, const std::string& experiments_dir,
-    const std::string& reference_dir) {
-  std::vector<std::string> written;
-  for (const std::string& path : result_paths) {
-    absl::StatusOr<spec::Result> result = ReadResult(path);
-    if (!result.ok()) return result.status();
-    const std::string spec_path =
-        absl::StrCat(experiments_dir, "/", result->experiment(), ".textproto");
-    absl::StatusOr<spec::Experiment> e = LoadExperiment(spec_path, result->tier());
-    if (!e.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": its experiment '", result->experiment(), "' at tier '", result->tier(),
-          "' has no valid spec: ", e.status().message()));
-    }
-    std::string spec_text;
-    if (ReadFile(spec_path, &spec_text).ok() &&
-        Sha256Hex(spec_text) != result->provenance().spec_sha256()) {
-      std::fprintf(stderr,
-                   "warning: %s was made from a different version of %s (spec SHA-256 %s, "
-                   "now %s); its claims may differ from the spec's\n",
-                   path.c_str(), spec_path.c_str(),
-                   result->provenance().spec_sha256().c_str(), Sha256Hex(spec_text).c_str());
-    }
-    ReferenceInputs in;
-    in.result = &*result;
-    absl::StatusOr<bool> networks = HasNetworks(*e, spec_path, result->tier());
-    if (!networks.ok()) return networks.status();
-    in.seeded_networks = *networks;
-    in.spec_seeds = SeedsOf(*e);
-    for (const std::string& include : e->include()) {
-      in.included.push_back(fs::path(include).stem().string());
-    }
-    absl::StatusOr<Reference> ref = MakeReference(in);
-    if (!ref.ok()) return ref.status();
-    std::error_code ec;
-    fs::create_directories(reference_dir, ec);
-    const std::string out = ReferencePath(reference_dir, result->experiment(), result->tier());
-    if (absl::Status st = WriteFileAtomically(out, ReferenceJson(*ref)); !st.ok()) return st;
-    written.push_back(out);
-  }
-  return written;
 }
 
 }  // namespace warmup

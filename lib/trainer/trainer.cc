@@ -1,3 +1,7 @@
+// The trainer: data, model, optimizer and schedule set up from a request;
+// the training loop with its measurements, checkpoints and resumption.
+// One file on purpose: each LibTorch translation unit costs about 40 s and
+// 1.2 GB to compile, so the LibTorch code of training stays in one.
 #include "lib/trainer/trainer.h"
 
 #include <unistd.h>

@@ -39,6 +39,24 @@ double TimeTrain(const TrainRequest& r, absl::Status* status) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
 }
 
+// The spec's first schedule and seed on the flags' device and data,
+// recording almost nothing (the timing is of the steps).
+TrainRequest TimedRequest(const spec::Experiment& e) {
+  std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty() && std::getenv("WARMUP_DATA_DIR") != nullptr) {
+    data_dir = std::getenv("WARMUP_DATA_DIR");
+  }
+  TrainRequest r;
+  r.network = e.problem().network();
+  r.optimizer = e.optimizer();
+  r.schedule = e.schedules(0);
+  r.seed = e.seeds().empty() ? 0 : e.seeds(0);
+  r.device = absl::GetFlag(FLAGS_device);
+  r.data_dir = data_dir;
+  r.record_every = 1000000;
+  return r;
+}
+
 int Main() {
   ConfigureRuntime(absl::GetFlag(FLAGS_threads));
   absl::StatusOr<spec::Experiment> e =
@@ -52,19 +70,7 @@ int Main() {
                  absl::GetFlag(FLAGS_spec).c_str());
     return 2;
   }
-  std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (data_dir.empty() && std::getenv("WARMUP_DATA_DIR") != nullptr) {
-    data_dir = std::getenv("WARMUP_DATA_DIR");
-  }
-  TrainRequest r;
-  r.network = e->problem().network();
-  r.optimizer = e->optimizer();
-  r.schedule = e->schedules(0);
-  r.seed = e->seeds().empty() ? 0 : e->seeds(0);
-  r.device = absl::GetFlag(FLAGS_device);
-  r.data_dir = data_dir;
-  r.record_every = 1000000;
-
+  TrainRequest r = TimedRequest(*e);
   absl::Status status;
   r.iterations = std::max(1, absl::GetFlag(FLAGS_warmup_steps));
   TimeTrain(r, &status);
