@@ -11,10 +11,13 @@
 // error).
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/distributed/worker_group.h"
 #include "lib/io/provenance.h"
 #include "lib/engines/network.h"
 #include "lib/runner/claims.h"
@@ -38,7 +42,16 @@ ABSL_FLAG(bool, plot, true, "render the figure with gnuplot");
 ABSL_FLAG(std::string, data_dir, "",
           "data folder with cifar10/ and tinyshakespeare/; default $WARMUP_DATA_DIR");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | auto (network experiments)");
-ABSL_FLAG(bool, resume, false, "continue network runs from their last checkpoint");
+ABSL_FLAG(bool, resume, false,
+          "network runs: take finished runs as they are and continue the others from their "
+          "last checkpoint");
+ABSL_FLAG(std::string, rendezvous, "",
+          "host:port where the workers meet when MASTER_ADDR and MASTER_PORT are not set "
+          "(Slurm); torchrun sets them");
+ABSL_FLAG(int, rendezvous_timeout, 120,
+          "seconds a worker waits for the others to reach the rendezvous");
+ABSL_FLAG(int, worker_timeout, 30,
+          "seconds without a heartbeat after which a worker is taken for dead");
 ABSL_FLAG(bool, progress, true, "progress bar on a terminal");
 
 namespace {
@@ -74,6 +87,18 @@ absl::StatusOr<warmup::RunReport> RunGuarded(const warmup::RunRequest& request) 
     const std::string what = e.what();
     return absl::InternalError("the run failed: " + what.substr(0, what.find('\n')));
   }
+}
+
+// The workers of this job when a launcher (torchrun, Slurm) started
+// several; null for a single process.
+absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> JoinWorkers() {
+  absl::StatusOr<warmup::WorkerPlace> place =
+      warmup::WorkerPlaceFromEnvironment(absl::GetFlag(FLAGS_rendezvous));
+  if (!place.ok()) return place.status();
+  if (place->world == 1) return std::unique_ptr<warmup::WorkerGroup>();
+  return warmup::WorkerGroup::Join(
+      *place, std::chrono::seconds(std::max(1, absl::GetFlag(FLAGS_rendezvous_timeout))),
+      std::chrono::seconds(std::max(1, absl::GetFlag(FLAGS_worker_timeout))));
 }
 
 }  // namespace
@@ -114,10 +139,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", options.threads);
     return 2;
   }
+  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers = JoinWorkers();
+  if (!workers.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(workers.status().message()).c_str());
+    return ExitCodeFor(workers.status());
+  }
+  request.workers = workers->get();
   absl::StatusOr<warmup::RunReport> report = RunGuarded(request);
   if (!report.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(report.status().message()).c_str());
     return ExitCodeFor(report.status());
+  }
+  if (request.workers != nullptr && request.workers->rank() != 0) {
+    std::printf("worker %d of %d: done; worker 0 writes %s\n", request.workers->rank(),
+                request.workers->world(), report->out_dir.c_str());
+    return 0;
   }
   for (const auto& run : report->result.runs()) {
     if (run.outcome() == warmup::spec::RunOutcome::DIVERGED) {

@@ -12,6 +12,13 @@ if [[ -z "${WARMUP_DATA_DIR:-}" ]]; then
   fi
 fi
 export WARMUP_DATA_DIR
+# torchrun as users launch workers, when tools/setup.sh --full made it work
+# (the default set-up's torch cannot be imported): //tests:workers_cli_test
+# then launches through it too.
+if [[ -z "${WARMUP_TORCHRUN:-}" && -x .venv/bin/torchrun ]] &&
+   .venv/bin/python -c 'import torch.distributed.run' 2>/dev/null; then
+  export WARMUP_TORCHRUN="$PWD/.venv/bin/torchrun"
+fi
 
 log=$(mktemp)
 bazel test //... "$@" 2>&1 | tee "$log"

@@ -12,6 +12,8 @@
 
 namespace warmup {
 
+class WorkerGroup;  // lib/distributed/worker_group.h
+
 // The options of one invocation, set once from the command line and passed
 // unchanged to every engine it runs.
 struct RunOptions {
@@ -37,6 +39,11 @@ struct RunContext {
   // spec found here is taken as is instead of being run again (//:reproduce
   // runs Figure 1 before the table that includes it). May be null.
   const std::map<std::string, spec::Result>* finished = nullptr;
+  // The workers this job runs on (torchrun or Slurm), or null for one
+  // process. An engine that shards its runs hands each worker run k of its
+  // list with k % world == rank and gathers every run on every worker, so
+  // that its Result does not depend on how many workers made it.
+  WorkerGroup* workers = nullptr;
 };
 
 // One series an engine records: its run, its metric and the name of its x.

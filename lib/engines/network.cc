@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -21,8 +22,11 @@
 #include "lib/engines/network_envelope.h"
 #include "lib/engines/result_util.h"
 #include "lib/engines/tuning.h"
+#include "lib/distributed/worker_group.h"
+#include "lib/io/output_batch.h"
 #include "lib/runtime/runtime.h"
 #include "lib/stats/stats.h"
+#include "lib/trainer/trace_record.h"
 #include "lib/trainer/trainer.h"
 
 namespace warmup {
@@ -78,6 +82,75 @@ TrainRequest Request(const spec::Experiment& e, const RunContext& ctx,
   r.progress = ctx.options.progress;
   r.label = run;
   return r;
+}
+
+// Where a finished run leaves its trace: beside its checkpoints, so that
+// the output folder's commit keeps it and --resume finds it.
+std::string FinishedPath(const TrainRequest& r) { return r.checkpoint_dir + "/finished.pb"; }
+
+// A run's trace: with --resume, the one a finished run left (when it was made
+// by the same request), else trained now and, when `keep`, left for a later
+// --resume.
+absl::StatusOr<TrainTrace> FinishedOrTrain(const TrainRequest& r, bool keep) {
+  const std::string identity = RunIdentity(r);
+  std::string bytes;
+  spec::TrainTraceRecord record;
+  if (r.resume && ReadFile(FinishedPath(r), &bytes).ok() && record.ParseFromString(bytes) &&
+      record.run_identity() == identity) {
+    return TraceFromRecord(record);
+  }
+  absl::StatusOr<TrainTrace> trace = Train(r);
+  if (!trace.ok() || !keep) return trace;
+  record = TraceRecord(*trace);
+  record.set_run_identity(identity);
+  std::error_code ec;
+  std::filesystem::create_directories(r.checkpoint_dir, ec);
+  if (absl::Status st = WriteFileAtomically(FinishedPath(r), record.SerializeAsString());
+      !st.ok()) {
+    return st;
+  }
+  return trace;
+}
+
+// Trains every request and returns the traces by run name. With workers,
+// request k is trained by worker k % world, which hands the trace to the
+// others through the store (exact: doubles as binary64), so every worker
+// returns every trace and the Result does not depend on the number of
+// workers. A failed run stops every worker with its message.
+absl::StatusOr<std::map<std::string, TrainTrace>> TrainAll(
+    const std::vector<TrainRequest>& requests, const std::string& phase,
+    const RunContext& ctx) {
+  WorkerGroup* workers = ctx.workers;
+  const size_t world = workers == nullptr ? 1 : static_cast<size_t>(workers->world());
+  const size_t rank = workers == nullptr ? 0 : static_cast<size_t>(workers->rank());
+  std::map<std::string, TrainTrace> traces;
+  for (size_t k = rank; k < requests.size(); k += world) {
+    const std::string key = absl::StrCat(phase, "/", requests[k].label);
+    if (workers != nullptr) workers->SetActivity("training " + key);
+    absl::StatusOr<TrainTrace> trace = FinishedOrTrain(requests[k], !ctx.out_dir.empty());
+    if (!trace.ok()) {
+      if (workers != nullptr) workers->PublishError(key, std::string(trace.status().message()));
+      return trace.status();
+    }
+    if (workers != nullptr) {
+      spec::TrainTraceRecord record = TraceRecord(*trace);
+      if (absl::Status st = workers->Publish(key, record.SerializeAsString()); !st.ok()) return st;
+    }
+    traces[requests[k].label] = *std::move(trace);
+  }
+  for (size_t k = 0; workers != nullptr && k < requests.size(); ++k) {
+    if (k % world == rank) continue;
+    const std::string key = absl::StrCat(phase, "/", requests[k].label);
+    workers->SetActivity("waiting for " + key);
+    absl::StatusOr<std::string> bytes = workers->Fetch(key, static_cast<int>(k % world));
+    if (!bytes.ok()) return bytes.status();
+    spec::TrainTraceRecord record;
+    if (!record.ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("the trace of ", key, " arrived damaged"));
+    }
+    traces[requests[k].label] = TraceFromRecord(record);
+  }
+  return traces;
 }
 
 // Provenance of a network run: the LibTorch (and on CUDA the CUDA and cuDNN)
@@ -199,28 +272,27 @@ void RecordSeedMeans(const std::string& label, size_t seeds,
   }
 }
 
-// Trains one schedule with every seed and records it.
-absl::Status RunSchedule(const spec::Experiment& e, const RunContext& ctx,
-                         const spec::Schedule& schedule, const std::vector<int64_t>& seeds,
-                         spec::Table* table, spec::Result* result,
-                         std::vector<double>* final_losses) {
+// Records one schedule's runs over every seed (their traces by run name);
+// returns the seeds' final losses.
+std::vector<double> RecordSchedule(const spec::Experiment& e, const spec::Schedule& schedule,
+                                   const std::vector<int64_t>& seeds,
+                                   const std::map<std::string, TrainTrace>& traces,
+                                   spec::Table* table, spec::Result* result) {
   std::map<std::string, std::vector<double>> per_seed;
   std::vector<ProfileRun> profiles;
   for (int64_t seed : seeds) {
     const std::string run = RunName(schedule.label(), seed, seeds.size());
-    absl::StatusOr<TrainTrace> trace = Train(Request(e, ctx, schedule, seed, run));
-    if (!trace.ok()) return trace.status();
-    for (const auto& [k, v] : RecordRun(run, schedule.has_theory_warmup(), *trace, result)) {
+    const TrainTrace& trace = traces.at(run);
+    for (const auto& [k, v] : RecordRun(run, schedule.has_theory_warmup(), trace, result)) {
       if (seeds.size() > 1) AddScalar(absl::StrCat(run, ".", k), v, result);
       per_seed[k].push_back(v);
     }
-    profiles.push_back({trace->profile_step, trace->profile_gap, trace->profile_smoothness});
+    profiles.push_back({trace.profile_step, trace.profile_gap, trace.profile_smoothness});
   }
-  *final_losses = per_seed["final_loss"];
   RecordSeedMeans(schedule.label(), seeds.size(), per_seed, result);
   AddScalar(schedule.label() + ".seeds", static_cast<double>(seeds.size()), result);
   if (Profiled(e.profile())) RecordEnvelope(e, schedule.label(), seeds, profiles, table, result);
-  return absl::OkStatus();
+  return per_seed["final_loss"];
 }
 
 // The seed-paired difference of final losses, a minus b (the same seed
@@ -248,31 +320,45 @@ void RecordPairedDifference(const std::string& a, const std::vector<double>& los
   AddScalar(prefix + "hi99", mean + half, result);
 }
 
-// Runs a tuned baseline's grid on its tuning seeds (objective final_loss,
-// rule ANY: every run that did not diverge is eligible) and returns the
-// winner as an ordinary schedule named after the baseline.
-absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e, const RunContext& ctx,
-                                            const spec::TunedBaseline& b,
-                                            const std::vector<int64_t>& seeds,
-                                            spec::Result* result) {
-  // Validation (ValidateTuningSeeds) keeps these disjoint from the claim
-  // seeds; an empty list tunes on the only claim seed.
+// The runs of a tuned baseline's grid: every grid point on every tuning
+// seed, unprofiled (validation keeps the tuning seeds disjoint from the
+// claim seeds; an empty list tunes on the only claim seed).
+std::vector<TrainRequest> TuningRequests(const spec::Experiment& e, const RunContext& ctx,
+                                         const spec::TunedBaseline& b,
+                                         const std::vector<int64_t>& seeds) {
   std::vector<int64_t> tuning(b.tuning_seeds().begin(), b.tuning_seeds().end());
   if (tuning.empty()) tuning.push_back(seeds.front());
   spec::Experiment unprofiled = e;
   unprofiled.clear_profile();
   unprofiled.clear_checkpoint();
+  std::vector<TrainRequest> requests;
+  for (const spec::Schedule& point : TuningGrid(b)) {
+    for (int64_t seed : tuning) {
+      requests.push_back(
+          Request(unprofiled, ctx, point, seed, absl::StrCat(point.label(), "/seed", seed)));
+    }
+  }
+  return requests;
+}
+
+// Selects a tuned baseline's winner from its grid's traces (objective
+// final_loss averaged over the tuning seeds, rule ANY: every run that did
+// not diverge is eligible), records the tuning, and returns the winner as an
+// ordinary schedule named after the baseline.
+absl::StatusOr<spec::Schedule> SelectBaseline(const spec::TunedBaseline& b,
+                                              const std::vector<TrainRequest>& requests,
+                                              const std::map<std::string, TrainTrace>& traces,
+                                              spec::Result* result) {
   const std::vector<spec::Schedule> grid = TuningGrid(b);
+  const size_t per_point = requests.size() / grid.size();
   std::vector<TuningTrial> trials;
-  for (const spec::Schedule& point : grid) {
+  for (size_t p = 0; p < grid.size(); ++p) {
     std::vector<double> scores;
     TuningTrial trial;
-    for (int64_t seed : tuning) {
-      const std::string run = absl::StrCat(point.label(), "/seed", seed);
-      absl::StatusOr<TrainTrace> trace = Train(Request(unprofiled, ctx, point, seed, run));
-      if (!trace.ok()) return trace.status();
-      trial.diverged = trial.diverged || trace->diverged;
-      scores.push_back(FinalLoss(*trace));
+    for (size_t s = 0; s < per_point; ++s) {
+      const TrainTrace& trace = traces.at(requests[p * per_point + s].label);
+      trial.diverged = trial.diverged || trace.diverged;
+      scores.push_back(FinalLoss(trace));
     }
     trial.score = Mean(scores);
     trials.push_back(trial);
@@ -280,6 +366,31 @@ absl::StatusOr<spec::Schedule> TuneBaseline(const spec::Experiment& e, const Run
   const TuningSelection selection = SelectWinner(b, grid, trials);
   RecordTuning(b, grid, trials, selection, result);
   return WinningSchedule(b, grid, selection);
+}
+
+// Every tuned baseline's grid trained (one phase, sharded over the
+// workers), then each winner selected; the winners follow the spec's
+// schedules.
+absl::StatusOr<std::vector<spec::Schedule>> TuneBaselines(const spec::Experiment& e,
+                                                          const RunContext& ctx,
+                                                          const std::vector<int64_t>& seeds,
+                                                          spec::Result* result) {
+  std::vector<std::vector<TrainRequest>> per_baseline;
+  std::vector<TrainRequest> all;
+  for (const spec::TunedBaseline& b : e.tuned()) {
+    per_baseline.push_back(TuningRequests(e, ctx, b, seeds));
+    all.insert(all.end(), per_baseline.back().begin(), per_baseline.back().end());
+  }
+  absl::StatusOr<std::map<std::string, TrainTrace>> traces = TrainAll(all, "tuning", ctx);
+  if (!traces.ok()) return traces.status();
+  std::vector<spec::Schedule> schedules(e.schedules().begin(), e.schedules().end());
+  for (int k = 0; k < e.tuned_size(); ++k) {
+    absl::StatusOr<spec::Schedule> winner =
+        SelectBaseline(e.tuned(k), per_baseline[k], *traces, result);
+    if (!winner.ok()) return winner.status();
+    schedules.push_back(*std::move(winner));
+  }
+  return schedules;
 }
 
 // The series one run records (RecordRun, RecordSpectra, AddScatter).
@@ -359,25 +470,26 @@ absl::Status NetworkEngine::Run(const spec::Experiment& e, const RunContext& ctx
   result->mutable_provenance()->set_runtime(ConfigureRuntime(ctx.options.threads));
   result->mutable_provenance()->set_kernels(KernelsInUse());
   const std::vector<int64_t> seeds = SeedsOf(e);
-  std::vector<spec::Schedule> schedules(e.schedules().begin(), e.schedules().end());
-  for (const spec::TunedBaseline& b : e.tuned()) {
-    absl::StatusOr<spec::Schedule> winner = TuneBaseline(e, ctx, b, seeds, result);
-    if (!winner.ok()) return winner.status();
-    schedules.push_back(*winner);
-  }
-  spec::Table* table = FittedConstantsTable(result);
-  const int table_index = result->tables_size() - 1;
-  std::vector<std::vector<double>> final_losses(schedules.size());
-  for (size_t k = 0; k < schedules.size(); ++k) {
-    if (absl::Status st =
-            RunSchedule(e, ctx, schedules[k], seeds, table, result, &final_losses[k]);
-        !st.ok()) {
-      return st;
+  absl::StatusOr<std::vector<spec::Schedule>> schedules = TuneBaselines(e, ctx, seeds, result);
+  if (!schedules.ok()) return schedules.status();
+  std::vector<TrainRequest> requests;
+  for (const spec::Schedule& schedule : *schedules) {
+    for (int64_t seed : seeds) {
+      requests.push_back(
+          Request(e, ctx, schedule, seed, RunName(schedule.label(), seed, seeds.size())));
     }
   }
-  for (size_t b = 1; b < schedules.size(); ++b) {
+  absl::StatusOr<std::map<std::string, TrainTrace>> traces = TrainAll(requests, "runs", ctx);
+  if (!traces.ok()) return traces.status();
+  spec::Table* table = FittedConstantsTable(result);
+  const int table_index = result->tables_size() - 1;
+  std::vector<std::vector<double>> final_losses;
+  for (const spec::Schedule& schedule : *schedules) {
+    final_losses.push_back(RecordSchedule(e, schedule, seeds, *traces, table, result));
+  }
+  for (size_t b = 1; b < schedules->size(); ++b) {
     for (size_t a = 0; a < b; ++a) {
-      RecordPairedDifference(schedules[a].label(), final_losses[a], schedules[b].label(),
+      RecordPairedDifference((*schedules)[a].label(), final_losses[a], (*schedules)[b].label(),
                              final_losses[b], result);
     }
   }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "lib/distributed/worker_group.h"
 #include "lib/io/output_batch.h"
 #include "lib/io/provenance.h"
 #include "lib/io/result_files.h"
@@ -124,6 +125,7 @@ RunContext ContextOf(const RunRequest& request, const std::string& tier,
   context.spec_path = request.spec_path;
   context.out_dir = out_dir;
   context.finished = request.finished;
+  context.workers = request.workers;
   return context;
 }
 
@@ -192,7 +194,17 @@ absl::StatusOr<RunReport> RunSpec(const RunRequest& request, const EngineSet& en
   provenance.MergeFrom(result->provenance());
   *result->mutable_provenance() = provenance;
 
-  if (absl::Status st = WriteOutputs(request, *experiment, *result, report.out_dir); !st.ok()) {
+  if (request.workers != nullptr) {
+    // Rank 0 hosts the store the others fetch from: it stays until they are
+    // done, and it alone writes.
+    if (absl::Status st = request.workers->Barrier("done/" + experiment->name()); !st.ok()) {
+      return st;
+    }
+  }
+  const bool writes = request.workers == nullptr || request.workers->rank() == 0;
+  if (absl::Status st = writes ? WriteOutputs(request, *experiment, *result, report.out_dir)
+                               : absl::OkStatus();
+      !st.ok()) {
     return st;
   }
   for (const spec::ClaimVerdict& v : result->claims()) {

@@ -26,6 +26,9 @@ struct RunRequest {
   RunOptions options;
   std::string out_dir;  // empty: <workspace or cwd>/out/<name>
   const std::map<std::string, spec::Result>* finished = nullptr;  // see RunContext
+  // See RunContext. With several workers every one runs the spec and only
+  // rank 0 writes the output folder.
+  WorkerGroup* workers = nullptr;
   // Replaces the spec's seeds after its tier is applied: //:reproduce runs a
   // network spec's reference_seeds this way to write its reference. Empty:
   // the spec's own.

@@ -305,15 +305,16 @@ class RateControl {
 // The first line of an exception message (LibTorch appends a backtrace).
 std::string FirstLine(const std::string& what) { return what.substr(0, what.find('\n')); }
 
-// SHA-256 of everything that determines a run's trajectory: the network,
-// optimizer, schedule, profile, length, recording and seed. Not the device,
-// data folder or checkpoint settings.
+}  // namespace
+
 std::string RunIdentity(const TrainRequest& r) {
   return Sha256Hex(absl::StrCat(
       r.network.SerializeAsString(), "|", r.optimizer.SerializeAsString(), "|",
       r.schedule.SerializeAsString(), "|", r.profile.SerializeAsString(), "|", r.iterations,
       "|", r.record_every, "|", r.seed));
 }
+
+namespace {
 
 // The device a run used, for provenance: the CPU model, or the GPU's model
 // with the CUDA and cuDNN versions LibTorch loaded (lib/trainer/device.h).

@@ -78,6 +78,12 @@ struct TrainTrace {
   int64_t parameters = 0;
 };
 
+// SHA-256 of everything that determines a run's trajectory: the network,
+// optimizer, schedule, profile, length, recording and seed. Not the device,
+// data folder or checkpoint settings. A checkpoint or a finished run's
+// record names its run by it, so that --resume never takes another's.
+std::string RunIdentity(const TrainRequest& request);
+
 // The steps a run of `iterations` steps measures local smoothness at:
 // multiples of `profile.every`, `profile.log_points` geometrically spaced
 // steps, and the first and the last (none when neither is set).
