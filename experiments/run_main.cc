@@ -26,9 +26,9 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "lib/distributed/worker_group.h"
-#include "lib/io/provenance.h"
+#include "lib/distributed/worker_flags.h"
 #include "lib/engines/network.h"
+#include "lib/io/provenance.h"
 #include "lib/runner/claims.h"
 #include "lib/runner/runner.h"
 #include "lib/runtime/runtime.h"
@@ -45,13 +45,6 @@ ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | auto (network experiments)")
 ABSL_FLAG(bool, resume, false,
           "network runs: take finished runs as they are and continue the others from their "
           "last checkpoint");
-ABSL_FLAG(std::string, rendezvous, "",
-          "host:port where the workers meet when MASTER_ADDR and MASTER_PORT are not set "
-          "(Slurm); torchrun sets them");
-ABSL_FLAG(int, rendezvous_timeout, 120,
-          "seconds a worker waits for the others to reach the rendezvous");
-ABSL_FLAG(int, worker_timeout, 30,
-          "seconds without a heartbeat after which a worker is taken for dead");
 ABSL_FLAG(bool, progress, true, "progress bar on a terminal");
 
 namespace {
@@ -87,18 +80,6 @@ absl::StatusOr<warmup::RunReport> RunGuarded(const warmup::RunRequest& request) 
     const std::string what = e.what();
     return absl::InternalError("the run failed: " + what.substr(0, what.find('\n')));
   }
-}
-
-// The workers of this job when a launcher (torchrun, Slurm) started
-// several; null for a single process.
-absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> JoinWorkers() {
-  absl::StatusOr<warmup::WorkerPlace> place =
-      warmup::WorkerPlaceFromEnvironment(absl::GetFlag(FLAGS_rendezvous));
-  if (!place.ok()) return place.status();
-  if (place->world == 1) return std::unique_ptr<warmup::WorkerGroup>();
-  return warmup::WorkerGroup::Join(
-      *place, std::chrono::seconds(std::max(1, absl::GetFlag(FLAGS_rendezvous_timeout))),
-      std::chrono::seconds(std::max(1, absl::GetFlag(FLAGS_worker_timeout))));
 }
 
 }  // namespace
@@ -139,7 +120,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", options.threads);
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers = JoinWorkers();
+  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers = warmup::JoinWorkersFromFlags();
   if (!workers.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(workers.status().message()).c_str());
     return ExitCodeFor(workers.status());

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
+#include "lib/distributed/worker_group.h"
 #include "lib/engines/network.h"
 #include "lib/engines/result_util.h"
 #include "lib/io/output_batch.h"
@@ -175,6 +176,40 @@ void CheckReference(const Planned& p, const ReproduceOptions& o, double alpha,
   }
 }
 
+// The finished Result in `out_dir` when its stamp matches (and --rerun is
+// not given), else null. With workers, worker 0 decides and hands the Result
+// (or nothing) to the others through the store, so that they agree without
+// a shared folder.
+absl::StatusOr<std::unique_ptr<spec::Result>> ReusedResult(const std::string& out_dir,
+                                                           const ReproduceOptions& o,
+                                                           const std::string& stamp) {
+  const std::string key =
+      absl::StrCat("reproduce/", o.run.tier, "/", fs::path(out_dir).filename().string());
+  if (o.workers != nullptr && o.workers->rank() != 0) {
+    absl::StatusOr<std::string> bytes = o.workers->Fetch(key, 0);
+    if (!bytes.ok()) return bytes.status();
+    auto result = std::make_unique<spec::Result>();
+    if (bytes->empty()) return std::unique_ptr<spec::Result>();
+    if (!result->ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("the reused Result of ", key, " arrived damaged"));
+    }
+    return result;
+  }
+  std::unique_ptr<spec::Result> reused;
+  std::string old_stamp;
+  if (!o.rerun && ReadFile(out_dir + "/reproduce.stamp", &old_stamp).ok() && old_stamp == stamp) {
+    absl::StatusOr<spec::Result> r = ReadResult(out_dir + "/result.textproto");
+    if (r.ok() && r->tier() == o.run.tier) reused = std::make_unique<spec::Result>(*std::move(r));
+  }
+  if (o.workers != nullptr) {
+    if (absl::Status st = o.workers->Publish(key, reused ? reused->SerializeAsString() : "");
+        !st.ok()) {
+      return st;
+    }
+  }
+  return reused;
+}
+
 // Runs one planned spec, or takes its finished output.
 ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std::string& commit,
                          const std::map<std::string, spec::Result>& finished, std::FILE* log) {
@@ -185,23 +220,26 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
   out.out_dir = absl::StrCat(o.out_root, "/", o.run.tier, "/", p.name);
   const std::string stamp_path = out.out_dir + "/reproduce.stamp";
   const std::string stamp = Stamp(o, commit, p.inputs_sha256);
-  std::string old_stamp;
-  if (!o.rerun && ReadFile(stamp_path, &old_stamp).ok() && old_stamp == stamp) {
-    absl::StatusOr<spec::Result> r = ReadResult(out.out_dir + "/result.textproto");
-    if (r.ok() && r->tier() == o.run.tier) {
-      out.skipped = true;
-      out.result = *std::move(r);
-      out.wall_seconds = Seconds(out.result.provenance());
-      return out;
-    }
+  absl::StatusOr<std::unique_ptr<spec::Result>> reused = ReusedResult(out.out_dir, o, stamp);
+  if (!reused.ok()) {
+    out.error = reused.status();
+    return out;
   }
+  if (*reused != nullptr) {
+    out.skipped = true;
+    out.result = **std::move(reused);
+    out.wall_seconds = Seconds(out.result.provenance());
+    return out;
+  }
+  const bool writes = o.workers == nullptr || o.workers->rank() == 0;
   std::error_code ec;
-  fs::remove(stamp_path, ec);  // an interrupted rerun must not look finished
+  if (writes) fs::remove(stamp_path, ec);  // an interrupted rerun must not look finished
   RunRequest request;
   request.spec_path = p.path;
   request.options = o.run;
   request.out_dir = out.out_dir;
   request.finished = &finished;
+  request.workers = o.workers;
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<RunReport> report = RunSpec(request, AllEngines());
   out.wall_seconds =
@@ -211,7 +249,8 @@ ExperimentOutcome RunOne(const Planned& p, const ReproduceOptions& o, const std:
     return out;
   }
   out.result = std::move(report->result);
-  if (absl::Status st = WriteFileAtomically(stamp_path, stamp); !st.ok()) {
+  if (absl::Status st = writes ? WriteFileAtomically(stamp_path, stamp) : absl::OkStatus();
+      !st.ok()) {
     std::fprintf(log, "  warning: %s (the next run will redo this one)\n",
                  std::string(st.message()).c_str());
   }
@@ -418,8 +457,15 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
     return absl::InvalidArgumentError(
         absl::StrCat("--tier must be smoke, cpu or paper, got '", o.run.tier, "'"));
   }
+  if (o.workers != nullptr && o.update_reference) {
+    return absl::InvalidArgumentError(
+        "--update_reference runs on one worker (its reference seeds and references are written "
+        "by one process); run it without torchrun or Slurm");
+  }
   absl::StatusOr<std::vector<Planned>> plan = Plan(o);
   if (!plan.ok()) return plan.status();
+  // Worker 0 leads: it compares with the references and writes the report.
+  const bool lead = o.workers == nullptr || o.workers->rank() == 0;
   ReproduceSummary summary;
   summary.git_commit = CodeVersion(o.run.workspace_dir, o.run.threads);
   summary.reference_tests = TierTestCount(o.reference_dir, o.run.tier);
@@ -436,13 +482,19 @@ absl::StatusOr<ReproduceSummary> Reproduce(const ReproduceOptions& o, std::FILE*
     ExperimentOutcome out = RunOne(p, o, summary.git_commit, finished, log);
     eta.Done(p);
     const bool has_result = out.error.ok();  // a reference write may fail below
-    Account(i, n, p, o, &out, &summary, log);
+    if (lead) {
+      Account(i, n, p, o, &out, &summary, log);
+    } else if (!has_result) {
+      ++summary.errors;
+      std::fprintf(log, "ERROR %s: %s\n", p.name.c_str(), std::string(out.error.message()).c_str());
+    }
     if (has_result) finished[out.name] = out.result;
     std::fflush(log);
     summary.outcomes.push_back(std::move(out));
   }
   summary.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!lead) return summary;
   PrintClosing(o, summary, log);
   if (!o.report_dir.empty()) {
     // A report that cannot be written is an error of the run (exit status 3).

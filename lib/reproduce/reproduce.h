@@ -32,6 +32,12 @@ struct ReproduceOptions {
   std::string report_dir;         // empty: no report
   bool update_reference = false;  // rewrite the references from these runs
   bool rerun = false;             // ignore finished outputs
+  // The workers of this job (torchrun, Slurm), or null for one process.
+  // Every worker runs every spec with the others (a network spec's runs
+  // spread over them); worker 0 decides which finished outputs are reused,
+  // hands those Results to the others, and alone compares, writes
+  // references and the report. --update_reference runs on one worker.
+  WorkerGroup* workers = nullptr;
 };
 
 // One experiment's outcome, for the summary and the report.

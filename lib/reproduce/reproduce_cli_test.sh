@@ -63,6 +63,34 @@ run
 grep -q "finished output reused" "$tmp/log" || fail "second run did not reuse the finished output"
 grep -q "reference [1-9][0-9]* OK, 0 DRIFT" "$tmp/log" || fail "no reference comparison"
 
+# Two workers (torchrun's environment on loopback): worker 0 reuses the
+# finished output and hands its Result to worker 1; with --rerun both run it
+# and worker 0 alone writes the report. --update_reference needs one worker.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+two() {  # rank 0's exit status in rc0, rank 1's in rc
+  local r pid
+  for r in 1 0; do
+    RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$reproduce" --tier=smoke \
+      --threads=1 --plot=false --experiments_dir="$tmp/experiments" --out="$tmp/out" "$@" \
+      > "$tmp/log$r" 2>&1 &
+    [ "$r" -eq 1 ] && pid=$!
+  done
+  wait $!; rc0=$?
+  wait "$pid"; rc=$?
+}
+two
+[ "$rc0" -eq 0 ] && [ "$rc" -eq 0 ] || fail "two workers exited $rc0 and $rc"
+grep -q "finished output reused" "$tmp/log0" || fail "worker 0 did not reuse the finished output"
+port=$((port + 1))
+rm -rf "$tmp/out/report"
+two --rerun
+[ "$rc0" -eq 0 ] && [ "$rc" -eq 0 ] || fail "two workers with --rerun exited $rc0 and $rc"
+grep -q "toy_river: ran" "$tmp/log0" || fail "worker 0 did not run with --rerun"
+[ -s "$tmp/out/report/report.md" ] || fail "no report from worker 0"
+RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port run --update_reference
+[ "$rc" -eq 2 ] && grep -q "update_reference runs on one worker" "$tmp/log" \
+  || fail "--update_reference on two workers: rc $rc"
+
 # Another thread count or figures on: the finished output is not reused.
 run --threads=2
 grep -q "toy_river: ran" "$tmp/log" || fail "a different --threads reused the finished output"

@@ -15,6 +15,7 @@
 // missing data); 3 a run failed.
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/distributed/worker_flags.h"
 #include "lib/io/provenance.h"
 #include "lib/reproduce/reproduce.h"
 #include "lib/runtime/runtime.h"
@@ -129,13 +131,26 @@ int main(int argc, char** argv) {
   }
   const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   const std::string workspace = ws != nullptr ? ws : "";
-  const warmup::ReproduceOptions o = OptionsFromFlags(workspace, argc, argv);
+  warmup::ReproduceOptions o = OptionsFromFlags(workspace, argc, argv);
   if (o.run.threads < 1) {
     std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", o.run.threads);
     return 2;
   }
   const std::vector<std::string> from = absl::GetFlag(FLAGS_reference_from);
   if (!from.empty()) return ReferencesFrom(from, workspace, o);
+  absl::StatusOr<warmup::WorkerPlace> place = warmup::WorkerPlaceFromEnvironment("");
+  if (o.update_reference && place.ok() && place->world > 1) {
+    std::fprintf(stderr, "error: --update_reference runs on one worker (its reference seeds and "
+                         "references are written by one process); run it without torchrun or "
+                         "Slurm\n");
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers = warmup::JoinWorkersFromFlags();
+  if (!workers.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(workers.status().message()).c_str());
+    return workers.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 3;
+  }
+  o.workers = workers->get();
   absl::StatusOr<warmup::ReproduceSummary> summary = warmup::Reproduce(o, stdout);
   if (!summary.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(summary.status().message()).c_str());
