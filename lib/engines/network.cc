@@ -303,21 +303,12 @@ std::vector<double> RecordSchedule(const spec::Experiment& e, const spec::Schedu
 void RecordPairedDifference(const std::string& a, const std::vector<double>& loss_a,
                             const std::string& b, const std::vector<double>& loss_b,
                             spec::Result* result) {
-  std::vector<double> d;
-  bool finite = loss_a.size() == loss_b.size() && loss_a.size() >= 2;
-  for (size_t k = 0; finite && k < loss_a.size(); ++k) {
-    d.push_back(loss_a[k] - loss_b[k]);
-    finite = std::isfinite(d.back());
-  }
-  const double mean = finite ? Mean(d) : kNaN, sd = finite ? SampleSd(d) : kNaN;
-  const double half = finite ? StudentTQuantile(0.99, d.size() - 1.0) * sd /
-                                   std::sqrt(static_cast<double>(d.size()))
-                             : kNaN;
+  const PairedDifference d = PairedDifferenceBounds(loss_a, loss_b, 0.99);
   const std::string prefix = absl::StrCat(b, ".paired_", a, "_");
-  AddScalar(prefix + "mean", mean, result);
-  AddScalar(prefix + "sd", sd, result);
-  AddScalar(prefix + "lo99", mean - half, result);
-  AddScalar(prefix + "hi99", mean + half, result);
+  AddScalar(prefix + "mean", d.mean, result);
+  AddScalar(prefix + "sd", d.sd, result);
+  AddScalar(prefix + "lo99", d.lo, result);
+  AddScalar(prefix + "hi99", d.hi, result);
 }
 
 // The runs of a tuned baseline's grid: every grid point on every tuning

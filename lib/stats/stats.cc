@@ -97,6 +97,22 @@ double StudentTQuantile(double p, double dof) {
   return 0.5 * (lo + hi);
 }
 
+PairedDifference PairedDifferenceBounds(const std::vector<double>& a,
+                                        const std::vector<double>& b, double level) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> d;
+  bool finite = a.size() == b.size() && a.size() >= 2;
+  for (size_t k = 0; finite && k < a.size(); ++k) {
+    d.push_back(a[k] - b[k]);
+    finite = std::isfinite(d.back());
+  }
+  if (!finite) return {nan, nan, nan, nan};
+  const double mean = Mean(d), sd = SampleSd(d);
+  const double n = static_cast<double>(d.size());
+  const double half = StudentTQuantile(level, n - 1.0) * sd / std::sqrt(n);
+  return {mean, sd, mean - half, mean + half};
+}
+
 TwoSampleTest PooledTwoSampleT(const std::vector<double>& x, const std::vector<double>& y,
                                double sd_floor) {
   TwoSampleTest test;

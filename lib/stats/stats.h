@@ -51,6 +51,17 @@ struct TwoSampleTest {
 TwoSampleTest PooledTwoSampleT(const std::vector<double>& x, const std::vector<double>& y,
                                double sd_floor);
 
+// The seed-paired difference a - b with one-sided Student t bounds on its
+// mean: lo is the lower and hi the upper one-sided `level` bound (each
+// mean -/+ t(level, n - 1) sd / sqrt(n)). Every field is NaN unless the two
+// samples have the same length n >= 2 and every difference is finite, so
+// that a claim on it fails.
+struct PairedDifference {
+  double mean, sd, lo, hi;
+};
+PairedDifference PairedDifferenceBounds(const std::vector<double>& a,
+                                        const std::vector<double>& b, double level);
+
 // The q-quantile of `v` (q in [0, 1]), interpolating linearly between order
 // statistics (type 7); `v` must not be empty.
 double Quantile(std::vector<double> v, double q);

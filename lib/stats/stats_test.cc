@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -69,6 +70,23 @@ TEST(StudentTTest, QuantilesMatchNineDigitTables) {
   }
   EXPECT_TRUE(std::isnan(StudentTQuantile(1.0, 3)));
   EXPECT_TRUE(std::isnan(StudentTQuantile(0.5, 0)));
+}
+
+// Differences {1, 2, 3}: mean 2, sd 1, t(0.99, 2) = 6.964557 (tables), so
+// the one-sided 99% bounds are 2 -/+ 6.964557 / sqrt(3) = 2 -/+ 4.021018.
+TEST(PairedDifferenceTest, MatchesHandComputationAndRefusesWhatCannotBePaired) {
+  const PairedDifference d = PairedDifferenceBounds({3, 5, 7}, {2, 3, 4}, 0.99);
+  EXPECT_DOUBLE_EQ(d.mean, 2.0);
+  EXPECT_DOUBLE_EQ(d.sd, 1.0);
+  EXPECT_NEAR(d.lo, 2.0 - 4.020989, 1e-6);
+  EXPECT_NEAR(d.hi, 2.0 + 4.020989, 1e-6);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const auto& [a, b] : {std::pair<std::vector<double>, std::vector<double>>{{1, inf}, {0, 0}},
+                             {{1, 2}, {0}}, {{1}, {0}}}) {
+    const PairedDifference bad = PairedDifferenceBounds(a, b, 0.99);
+    EXPECT_TRUE(std::isnan(bad.mean) && std::isnan(bad.sd) && std::isnan(bad.lo) &&
+                std::isnan(bad.hi));
+  }
 }
 
 TEST(PooledTwoSampleTTest, MatchesHandComputation) {
