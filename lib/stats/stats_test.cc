@@ -73,7 +73,7 @@ TEST(StudentTTest, QuantilesMatchNineDigitTables) {
 }
 
 // Differences {1, 2, 3}: mean 2, sd 1, t(0.99, 2) = 6.964557 (tables), so
-// the one-sided 99% bounds are 2 -/+ 6.964557 / sqrt(3) = 2 -/+ 4.021018.
+// the one-sided 99% bounds are 2 -/+ 6.964557 / sqrt(3) = 2 -/+ 4.020989.
 TEST(PairedDifferenceTest, MatchesHandComputationAndRefusesWhatCannotBePaired) {
   const PairedDifference d = PairedDifferenceBounds({3, 5, 7}, {2, 3, 4}, 0.99);
   EXPECT_DOUBLE_EQ(d.mean, 2.0);
