@@ -167,7 +167,6 @@ TEST(ResultFilesTest, TablesAndSeriesFiles) {
   EXPECT_NE(std::find(names.begin(), names.end(), "speedup.md"), names.end());
 }
 
-// Paths never reach a stored command line; everything else is kept as typed.
 // A cell holding a pipe or a line break stays one cell of one row; a short
 // row is padded to the header's width.
 TEST(MarkdownTest, CellsCannotBreakTheTable) {
@@ -175,10 +174,12 @@ TEST(MarkdownTest, CellsCannotBreakTheTable) {
             "| a | b\\|c |\n| --- | --- |\n| x\\|y | line 1 line 2 |\n| only |  |\n");
 }
 
+// Paths never reach a stored command line, absolute (this test's own
+// temporary folder) or relative; everything else is kept as typed.
 TEST(ProvenanceTest, PortableCommandLineHidesPaths) {
   EXPECT_EQ(PortableCommandLine("bazel run //:reproduce --",
-                                {"--tier=cpu", "--out=/tmp/x", "--data_dir=/home/me/data",
-                                 "--threads=1"}),
+                                {"--tier=cpu", "--out=" + ::testing::TempDir() + "x",
+                                 "--data_dir=data", "--threads=1"}),
             "bazel run //:reproduce -- --tier=cpu --out=<path> --data_dir=<path> --threads=1");
   EXPECT_EQ(PortableCommandLine("run", {}), "run");
 }
