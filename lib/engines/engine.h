@@ -85,6 +85,17 @@ struct EngineSet {
   const Engine* network = nullptr;
 };
 
+// The engine in `engines` that runs `experiment`; null for a composite (its
+// parts run on theirs), an unset engine or one the build does not include.
+inline const Engine* EngineFor(const spec::Experiment& experiment, const EngineSet& engines) {
+  switch (experiment.engine().kind_case()) {
+    case spec::Engine::kSynthetic: return engines.synthetic;
+    case spec::Engine::kSpeedupSweep: return engines.speedup_sweep;
+    case spec::Engine::kNetwork: return engines.network;
+    default: return nullptr;
+  }
+}
+
 }  // namespace warmup
 
 #endif  // WARMUP_LIB_ENGINES_ENGINE_H_

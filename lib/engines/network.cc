@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -21,12 +20,10 @@
 #include "lib/curvature/spectral_density.h"
 #include "lib/engines/network_envelope.h"
 #include "lib/engines/result_util.h"
+#include "lib/engines/sharded_training.h"
 #include "lib/engines/tuning.h"
-#include "lib/distributed/worker_group.h"
-#include "lib/io/output_batch.h"
 #include "lib/runtime/runtime.h"
 #include "lib/stats/stats.h"
-#include "lib/trainer/trace_record.h"
 #include "lib/trainer/trainer.h"
 
 namespace warmup {
@@ -82,75 +79,6 @@ TrainRequest Request(const spec::Experiment& e, const RunContext& ctx,
   r.progress = ctx.options.progress;
   r.label = run;
   return r;
-}
-
-// Where a finished run leaves its trace: beside its checkpoints, so that
-// the output folder's commit keeps it and --resume finds it.
-std::string FinishedPath(const TrainRequest& r) { return r.checkpoint_dir + "/finished.pb"; }
-
-// A run's trace: with --resume, the one a finished run left (when it was made
-// by the same request), else trained now and, when `keep`, left for a later
-// --resume.
-absl::StatusOr<TrainTrace> FinishedOrTrain(const TrainRequest& r, bool keep) {
-  const std::string identity = RunIdentity(r);
-  std::string bytes;
-  spec::TrainTraceRecord record;
-  if (r.resume && ReadFile(FinishedPath(r), &bytes).ok() && record.ParseFromString(bytes) &&
-      record.run_identity() == identity) {
-    return TraceFromRecord(record);
-  }
-  absl::StatusOr<TrainTrace> trace = Train(r);
-  if (!trace.ok() || !keep) return trace;
-  record = TraceRecord(*trace);
-  record.set_run_identity(identity);
-  std::error_code ec;
-  std::filesystem::create_directories(r.checkpoint_dir, ec);
-  if (absl::Status st = WriteFileAtomically(FinishedPath(r), record.SerializeAsString());
-      !st.ok()) {
-    return st;
-  }
-  return trace;
-}
-
-// Trains every request and returns the traces by run name. With workers,
-// request k is trained by worker k % world, which hands the trace to the
-// others through the store (exact: doubles as binary64), so every worker
-// returns every trace and the Result does not depend on the number of
-// workers. A failed run stops every worker with its message.
-absl::StatusOr<std::map<std::string, TrainTrace>> TrainAll(
-    const std::vector<TrainRequest>& requests, const std::string& phase,
-    const RunContext& ctx) {
-  WorkerGroup* workers = ctx.workers;
-  const size_t world = workers == nullptr ? 1 : static_cast<size_t>(workers->world());
-  const size_t rank = workers == nullptr ? 0 : static_cast<size_t>(workers->rank());
-  std::map<std::string, TrainTrace> traces;
-  for (size_t k = rank; k < requests.size(); k += world) {
-    const std::string key = absl::StrCat(phase, "/", requests[k].label);
-    if (workers != nullptr) workers->SetActivity("training " + key);
-    absl::StatusOr<TrainTrace> trace = FinishedOrTrain(requests[k], !ctx.out_dir.empty());
-    if (!trace.ok()) {
-      if (workers != nullptr) workers->PublishError(key, std::string(trace.status().message()));
-      return trace.status();
-    }
-    if (workers != nullptr) {
-      spec::TrainTraceRecord record = TraceRecord(*trace);
-      if (absl::Status st = workers->Publish(key, record.SerializeAsString()); !st.ok()) return st;
-    }
-    traces[requests[k].label] = *std::move(trace);
-  }
-  for (size_t k = 0; workers != nullptr && k < requests.size(); ++k) {
-    if (k % world == rank) continue;
-    const std::string key = absl::StrCat(phase, "/", requests[k].label);
-    workers->SetActivity("waiting for " + key);
-    absl::StatusOr<std::string> bytes = workers->Fetch(key, static_cast<int>(k % world));
-    if (!bytes.ok()) return bytes.status();
-    spec::TrainTraceRecord record;
-    if (!record.ParseFromString(*bytes)) {
-      return absl::DataLossError(absl::StrCat("the trace of ", key, " arrived damaged"));
-    }
-    traces[requests[k].label] = TraceFromRecord(record);
-  }
-  return traces;
 }
 
 // Provenance of a network run: the LibTorch (and on CUDA the CUDA and cuDNN)

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/io/output_batch.h"
 #include "lib/spec/spec.h"
 
 namespace warmup {
@@ -125,29 +124,16 @@ absl::Status CheckPanel(const spec::Panel& p, const std::string& where,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrFormat("cannot read spec file '%s'", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 absl::StatusOr<DeclaredOutputs> DeclaredOutputsOf(const spec::Experiment& e,
                                                   const std::string& spec_path,
                                                   const std::string& tier,
                                                   const EngineSet& engines) {
-  const Engine* engine = nullptr;
-  switch (e.engine().kind_case()) {
-    case spec::Engine::kSynthetic: engine = engines.synthetic; break;
-    case spec::Engine::kSpeedupSweep: engine = engines.speedup_sweep; break;
-    case spec::Engine::kNetwork: engine = engines.network; break;
-    case spec::Engine::kComposite: break;
-    default: return Bad(absl::StrFormat("%s: engine is not set", spec_path));
+  if (e.engine().kind_case() == spec::Engine::KIND_NOT_SET) {
+    return Bad(absl::StrFormat("%s: engine is not set", spec_path));
   }
-  if (engine != nullptr) return engine->Declare(e);
+  if (const Engine* engine = EngineFor(e, engines); engine != nullptr) return engine->Declare(e);
   if (!e.engine().has_composite()) {
     return absl::UnimplementedError(absl::StrFormat(
         "%s: engine %s is not part of this build", spec_path,
@@ -184,15 +170,17 @@ absl::Status CheckNamesDeclared(const spec::Experiment& e, const std::string& ti
 }
 
 absl::Status CheckSpecNames(const std::string& spec_path, const EngineSet& engines) {
-  absl::StatusOr<std::string> text = ReadText(spec_path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<spec::Experiment> parsed = ParseExperiment(*text, spec_path);
+  std::string text;
+  if (!ReadFile(spec_path, &text).ok()) {
+    return absl::NotFoundError(absl::StrFormat("cannot read spec file '%s'", spec_path));
+  }
+  absl::StatusOr<spec::Experiment> parsed = ParseExperiment(text, spec_path);
   if (!parsed.ok()) return parsed.status();
   std::vector<std::string> tiers;
   for (const spec::Tier& t : parsed->tiers()) tiers.push_back(t.name());
   if (tiers.empty()) tiers.push_back("");
   for (const std::string& tier : tiers) {
-    absl::StatusOr<spec::Experiment> e = BuildExperiment(*text, spec_path, tier);
+    absl::StatusOr<spec::Experiment> e = BuildExperiment(text, spec_path, tier);
     if (!e.ok()) return e.status();
     absl::StatusOr<DeclaredOutputs> declared = DeclaredOutputsOf(*e, spec_path, tier, engines);
     if (!declared.ok()) return declared.status();

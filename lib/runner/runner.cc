@@ -80,15 +80,6 @@ absl::Status RunIncludes(const spec::Experiment& e, const RunContext& context,
   return absl::OkStatus();
 }
 
-const Engine* EngineOf(const spec::Experiment& e, const EngineSet& engines) {
-  switch (e.engine().kind_case()) {
-    case spec::Engine::kSynthetic: return engines.synthetic;
-    case spec::Engine::kSpeedupSweep: return engines.speedup_sweep;
-    case spec::Engine::kNetwork: return engines.network;
-    default: return nullptr;
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<spec::Result> RunExperiment(const spec::Experiment& e,
@@ -106,7 +97,7 @@ absl::StatusOr<spec::Result> RunExperiment(const spec::Experiment& e,
   if (e.engine().has_composite()) {
     st = RunIncludes(e, context, engines, &result);
   } else {
-    st = EngineOf(e, engines)->Run(e, context, &result);  // DeclaredOutputsOf found it
+    st = EngineFor(e, engines)->Run(e, context, &result);  // DeclaredOutputsOf found it
     if (st.ok()) st = CheckRecordedAsDeclared(*declared, result);
   }
   if (!st.ok()) return st;
