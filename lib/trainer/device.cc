@@ -63,22 +63,36 @@ std::string CudnnVersion(long v) {
 
 }  // namespace
 
+absl::StatusOr<int> LocalGpu(int gpus) {
+  for (const char* name : {"LOCAL_RANK", "SLURM_LOCALID"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    char* end = nullptr;
+    const long local = std::strtol(value, &end, 10);
+    if (*value == '\0' || *end != '\0' || local < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s='%s': expected a non-negative integer", name, value));
+    }
+    return gpus > 0 ? static_cast<int>(local % gpus) : 0;
+  }
+  return 0;
+}
+
 absl::StatusOr<c10::Device> SelectDevice(const std::string& name) {
   if (name == "cpu") return c10::Device(c10::kCPU);
-  const bool cuda = torch::cuda::is_available();
-  if (name == "cuda") {
-    if (!cuda) {
-      return absl::InvalidArgumentError(
-          "--device=cuda, but LibTorch sees no CUDA device (a build without "
-          "--config=cuda links only its CPU libraries); use --device=cpu or auto");
-    }
-    return c10::Device(c10::kCUDA, 0);
+  if (name != "cuda" && name != "auto" && !name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--device must be cpu, cuda or auto, got '%s'", name));
   }
-  if (name == "auto" || name.empty()) {
-    return cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (!torch::cuda::is_available()) {
+    if (name != "cuda") return c10::Device(c10::kCPU);
+    return absl::InvalidArgumentError(
+        "--device=cuda, but LibTorch sees no CUDA device (a build without "
+        "--config=cuda links only its CPU libraries); use --device=cpu or auto");
   }
-  return absl::InvalidArgumentError(
-      absl::StrFormat("--device must be cpu, cuda or auto, got '%s'", name));
+  absl::StatusOr<int> gpu = LocalGpu(static_cast<int>(torch::cuda::device_count()));
+  if (!gpu.ok()) return gpu.status();
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(*gpu));
 }
 
 void PrepareDevice(const c10::Device& device) {

@@ -14,8 +14,16 @@ namespace warmup {
 
 // The device a network run trains and measures on, from --device: "cpu",
 // "cuda" (an error where LibTorch sees no GPU: a build without --config=cuda,
-// or no device) or "auto" (the GPU when there is one, else the CPU).
+// or no device) or "auto" (the GPU when there is one, else the CPU). The GPU
+// is this worker's own on a host with several: LocalGpu's.
 absl::StatusOr<c10::Device> SelectDevice(const std::string& name);
+
+// The GPU index of this worker among `gpus` on its host: its local rank
+// (torchrun's LOCAL_RANK, else Slurm's SLURM_LOCALID) modulo `gpus`, so that
+// the workers of one host spread over its GPUs; 0 without either.
+// InvalidArgument (naming the variable) for a value that is not a
+// non-negative integer.
+absl::StatusOr<int> LocalGpu(int gpus);
 
 // Prepares `device` for reproducible float32 runs. On CUDA: deterministic
 // algorithms requested (warn-only, so an operation without one still runs and

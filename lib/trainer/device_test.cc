@@ -1,5 +1,7 @@
 #include "lib/trainer/device.h"
 
+#include <cstdlib>
+
 #include <ATen/ATen.h>
 #include <torch/cuda.h>
 
@@ -40,6 +42,24 @@ TEST(SelectDeviceTest, CudaWithoutAGpuIsOneClearError) {
     EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(d.status().message(), HasSubstr("--config=cuda"));
   }
+}
+
+// Each worker of a host takes its own GPU: torchrun's LOCAL_RANK first,
+// then Slurm's SLURM_LOCALID, modulo the GPUs there are.
+TEST(LocalGpuTest, TheLocalRankPicksTheGpu) {
+  unsetenv("LOCAL_RANK");
+  unsetenv("SLURM_LOCALID");
+  EXPECT_EQ(LocalGpu(8).value(), 0);
+  setenv("SLURM_LOCALID", "2", 1);
+  EXPECT_EQ(LocalGpu(4).value(), 2);
+  setenv("LOCAL_RANK", "9", 1);
+  EXPECT_EQ(LocalGpu(8).value(), 1);
+  setenv("LOCAL_RANK", "x1", 1);
+  absl::StatusOr<int> bad = LocalGpu(8);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("LOCAL_RANK='x1'"), std::string::npos) << bad.status();
+  unsetenv("LOCAL_RANK");
+  unsetenv("SLURM_LOCALID");
 }
 
 TEST(SelectDeviceTest, UnknownNameIsRejected) {
