@@ -120,7 +120,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: --threads must be >= 1, got %d\n", options.threads);
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers = warmup::JoinWorkersFromFlags();
+  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers =
+      warmup::JoinWorkersFromFlags(options.device);
   if (!workers.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(workers.status().message()).c_str());
     return ExitCodeFor(workers.status());

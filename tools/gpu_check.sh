@@ -6,7 +6,9 @@
 #      every machine is held to (docs/reproducibility.md): a GPU is one more
 #      machine whose kernels round differently;
 #   3. times 200 training steps and one measurement of each network figure at
-#      the paper tier on CUDA, and prints each figure's projected wall time.
+#      the paper tier on CUDA, and prints each figure's projected wall time;
+#   4. with two GPUs or more, trains one run on 2 ranks averaging through
+#      NCCL against one rank (tests/data_parallel_cli_test.sh on CUDA).
 # Without a GPU it runs the same on the CPU (timing 2 steps, to check the
 # timer, not to project) and ends with one line saying the CUDA comparison
 # was skipped.
@@ -120,6 +122,17 @@ for fig in "${figures[@]}"; do
   "$bundle/bin/step_timer" --spec="experiments/$fig.textproto" --tier=paper \
     --threads="$threads" "${timing[@]}" || failed=1
 done
+
+echo "== one run on 2 ranks (data parallel)"
+gpus=0
+((gpu)) && gpus=$(nvidia-smi -L | wc -l)
+if ((gpus >= 2)); then
+  mkdir -p "$work/data_parallel"
+  DATA_PARALLEL_FLAGS=--device=cuda TEST_TMPDIR="$work/data_parallel" \
+    bash tests/data_parallel_cli_test.sh "$bundle/bin/run" || failed=1
+else
+  echo "  skipped: NCCL needs a GPU per rank, and this machine has $gpus"
+fi
 
 if ((failed)); then
   echo "gpu_check: FAILED (see above)"

@@ -34,6 +34,7 @@ packages=(
   protobuf-compiler
   libgtest-dev
   libgmock-dev
+  libgloo-dev           # Gloo's headers: LibTorch links Gloo but ships none (data-parallel runs)
   gnuplot-nox           # figures (pngcairo, pdfcairo)
   chromium              # the report test opens out/report/index.html headless
   python3-venv          # .venv/ for the torch wheel

@@ -58,7 +58,7 @@ SpectralEstimate Invalid(int iterations, const std::string& why) {
 }  // namespace
 
 absl::StatusOr<HessianOperator> HessianOperator::Create(
-    const LossFunction& loss, std::vector<at::Tensor> params) {
+    const LossFunction& loss, std::vector<at::Tensor> params, RankAverage average) {
   if (params.empty()) {
     return absl::InvalidArgumentError("Hessian: the parameter list is empty");
   }
@@ -69,12 +69,15 @@ absl::StatusOr<HessianOperator> HessianOperator::Create(
     }
   }
   HessianOperator h;
+  h.average_ = std::move(average);
   const at::Tensor value = loss();
   if (value.numel() != 1) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "Hessian: the loss must be a scalar, got %d elements", value.numel()));
   }
-  h.loss_value_ = value.item<double>();
+  at::Tensor mean = value.detach().clone();
+  if (h.average_) h.average_({mean});
+  h.loss_value_ = mean.item<double>();
   if (!std::isfinite(h.loss_value_)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "Hessian: the loss is not finite (%g)", h.loss_value_));
@@ -93,7 +96,9 @@ absl::StatusOr<HessianOperator> HessianOperator::Create(
 at::Tensor HessianOperator::gradient() const {
   std::vector<at::Tensor> detached;
   for (const at::Tensor& g : grads_) detached.push_back(g.detach());
-  return Flatten(detached, params_);
+  at::Tensor flat = Flatten(detached, params_);
+  if (average_) average_({flat});
+  return flat;
 }
 
 at::Tensor HessianOperator::Apply(const at::Tensor& v) {
@@ -111,7 +116,9 @@ at::Tensor HessianOperator::Apply(const at::Tensor& v) {
   const std::vector<at::Tensor> hv =
       torch::autograd::grad(outputs, params_, directions, /*retain_graph=*/true,
                             /*create_graph=*/false, /*allow_unused=*/true);
-  return Flatten(hv, params_).detach();
+  at::Tensor product = Flatten(hv, params_).detach();
+  if (average_) average_({product});
+  return product;
 }
 
 Lanczos::Lanczos(HessianOperator& hessian, const at::Tensor& start, int capacity)

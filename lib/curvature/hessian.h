@@ -18,15 +18,23 @@ namespace warmup {
 // set (train or eval: BatchNorm and dropout change the Hessian).
 using LossFunction = std::function<at::Tensor()>;
 
+// Replaces tensors by their mean over the ranks of a data-parallel run (each
+// rank's loss covers its share of the examples). Empty: one process.
+using RankAverage = std::function<void(const std::vector<at::Tensor>&)>;
+
 // The Hessian of a loss at the current parameters, as a linear operator on
 // flat vectors. Building it runs the forward and the first backward once
 // (with create_graph); each Apply is then one double-backward pass.
 class HessianOperator {
  public:
   // InvalidArgument for an empty parameter list, a loss that is not a finite
-  // scalar, or parameters that do not require gradients.
+  // scalar, or parameters that do not require gradients. With `average`,
+  // the loss, the gradient and every product are averaged over the ranks, so
+  // that every rank holds the Hessian of the loss over all their examples
+  // (one all-reduce per product) and runs the same Lanczos.
   static absl::StatusOr<HessianOperator> Create(const LossFunction& loss,
-                                                std::vector<at::Tensor> params);
+                                                std::vector<at::Tensor> params,
+                                                RankAverage average = {});
 
   // H v for a flat v of length dim().
   at::Tensor Apply(const at::Tensor& v);
@@ -39,6 +47,7 @@ class HessianOperator {
  private:
   HessianOperator() = default;
   std::vector<at::Tensor> params_, grads_;
+  RankAverage average_;
   int64_t dim_ = 0;
   double loss_value_ = 0.0;
   int64_t products_ = 0;

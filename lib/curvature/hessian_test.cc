@@ -204,6 +204,32 @@ TEST(SpectralTest, LanczosAndPowerAgreeOnASmallConvNet) {
   EXPECT_LE(std::abs(lanczos.spectral_norm - power.spectral_norm) / lanczos.spectral_norm, 1e-5);
 }
 
+// Data parallel: the loss, the gradient and every product pass through the
+// ranks' average. A stand-in average that triples every value shows each
+// one does (the spectral norm of 3 A comes out); a quantity that bypassed
+// it would keep the factor 1.
+TEST(HvpTest, EveryQuantityPassesThroughTheRanksAverage) {
+  Quadratic q(RandomSymmetric(20, 5));
+  int calls = 0;
+  const RankAverage triple = [&](const std::vector<at::Tensor>& tensors) {
+    ++calls;
+    for (const at::Tensor& t : tensors) t.mul_(3);
+  };
+  auto plain = HessianOperator::Create(q.loss(), {q.x});
+  auto h = HessianOperator::Create(q.loss(), {q.x}, triple);
+  ASSERT_TRUE(plain.ok() && h.ok());
+  EXPECT_NEAR(h->loss(), 3 * plain->loss(), 1e-12 * std::abs(plain->loss()));
+  EXPECT_TRUE(torch::allclose(h->gradient(), 3 * plain->gradient(), 1e-12, 0));
+  const torch::Tensor v = torch::randn({20}, F64());
+  EXPECT_TRUE(torch::allclose(h->Apply(v), 3 * torch::mv(q.a, v), 1e-12, 1e-12));
+  SpectralOptions o;
+  o.max_iterations = 20;  // the whole space: exact
+  o.tolerance = 1e-12;
+  const double expected = 3 * torch::linalg_eigvalsh(q.a).abs().max().item<double>();
+  EXPECT_NEAR(LanczosSpectralNorm(*h, o).spectral_norm, expected, 1e-8 * expected);
+  EXPECT_GE(calls, 4);
+}
+
 TEST(DirectionalTest, ExactOnAQuadratic) {
   Quadratic q(RandomSymmetric(10, 1));
   torch::Tensor prev = torch::randn({10}, F64());

@@ -2,6 +2,7 @@
 #define WARMUP_LIB_DISTRIBUTED_WORKER_FLAGS_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "lib/distributed/worker_group.h"
@@ -9,10 +10,11 @@
 namespace warmup {
 
 // The workers of this job, from the launcher's environment and the flags
-// --rendezvous, --rendezvous_timeout and --worker_timeout (defined here, so
-// that every program that links this takes the same ones); null when a
-// single process runs.
-absl::StatusOr<std::unique_ptr<WorkerGroup>> JoinWorkersFromFlags();
+// --rendezvous, --rendezvous_timeout, --worker_timeout and --ranks_per_run
+// (defined here, so that every program that links this takes the same
+// ones); null when a single process runs. `device` is the program's
+// --device: runs on a GPU average through NCCL, others through Gloo.
+absl::StatusOr<std::unique_ptr<WorkerGroup>> JoinWorkersFromFlags(const std::string& device);
 
 }  // namespace warmup
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "lib/distributed/collective.h"
 
 namespace warmup {
 namespace {
@@ -81,6 +82,8 @@ class StoreWorkerGroup final : public WorkerGroup {
 
   int rank() const override { return place_.rank; }
   int world() const override { return place_.world; }
+  Collective* ranks() const override { return ranks_.get(); }
+  void set_ranks(std::unique_ptr<Collective> ranks) { ranks_ = std::move(ranks); }
 
   // Best effort: the activity only improves another worker's message.
   void SetActivity(const std::string& activity) override {
@@ -190,6 +193,7 @@ class StoreWorkerGroup final : public WorkerGroup {
   WorkerPlace place_;
   std::chrono::seconds silent_;
   c10::intrusive_ptr<c10d::Store> store_, heart_;
+  std::unique_ptr<Collective> ranks_;
   std::atomic<bool> stop_{false};
   std::thread beating_;
 };
@@ -226,7 +230,8 @@ absl::StatusOr<WorkerPlace> WorkerPlaceFromEnvironment(const std::string& rendez
 
 absl::StatusOr<std::unique_ptr<WorkerGroup>> WorkerGroup::Join(const WorkerPlace& place,
                                                                std::chrono::seconds timeout,
-                                                               std::chrono::seconds silent) {
+                                                               std::chrono::seconds silent,
+                                                               int ranks_per_run, int gpu) {
   c10d::TCPStoreOptions options;
   options.port = static_cast<uint16_t>(place.port);
   options.isServer = place.rank == 0 && !place.agent_store;
@@ -237,7 +242,17 @@ absl::StatusOr<std::unique_ptr<WorkerGroup>> WorkerGroup::Join(const WorkerPlace
     auto tcp = c10::make_intrusive<c10d::TCPStore>(place.host, options);
     auto store = c10::make_intrusive<c10d::PrefixStore>(place.key_prefix, tcp);
     auto heart = c10::make_intrusive<c10d::PrefixStore>(place.key_prefix, tcp->clone());
-    return std::unique_ptr<WorkerGroup>(new StoreWorkerGroup(place, silent, store, heart));
+    auto group = std::make_unique<StoreWorkerGroup>(place, silent, store, heart);
+    if (ranks_per_run != 1) {
+      absl::StatusOr<std::unique_ptr<Collective>> ranks =
+          JoinRunRanks(place, ranks_per_run, timeout,
+                       gpu < 0 ? std::nullopt
+                               : std::optional<at::Device>(at::Device(
+                                     at::kCUDA, static_cast<c10::DeviceIndex>(gpu))));
+      if (!ranks.ok()) return ranks.status();
+      group->set_ranks(*std::move(ranks));
+    }
+    return std::unique_ptr<WorkerGroup>(std::move(group));
   } catch (const std::exception& e) {
     const std::string what = e.what();
     return absl::DeadlineExceededError(absl::StrFormat(

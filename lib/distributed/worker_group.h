@@ -9,6 +9,8 @@
 
 namespace warmup {
 
+class Collective;  // lib/distributed/collective.h
+
 // Where this process stands among the workers of one job.
 struct WorkerPlace {
   int rank = 0;
@@ -40,13 +42,21 @@ class WorkerGroup {
   // Meets the other workers. DeadlineExceeded (naming the address tried)
   // when the rendezvous is not reached within `timeout`. A worker whose
   // heartbeat (one a second) has not moved for `silent` is taken for dead.
+  // With `ranks_per_run` > 1, groups of that many consecutive workers each
+  // train one run together (data parallel; InvalidArgument unless it
+  // divides the world size), through NCCL on GPU `gpu` when it is >= 0,
+  // else through Gloo.
   static absl::StatusOr<std::unique_ptr<WorkerGroup>> Join(
       const WorkerPlace& place, std::chrono::seconds timeout,
-      std::chrono::seconds silent = std::chrono::seconds(30));
+      std::chrono::seconds silent = std::chrono::seconds(30), int ranks_per_run = 1,
+      int gpu = -1);
   virtual ~WorkerGroup() = default;
 
   virtual int rank() const = 0;
   virtual int world() const = 0;
+  // The ranks this worker trains each of its runs with, or null when each
+  // worker trains runs of its own (ranks_per_run 1).
+  virtual Collective* ranks() const = 0;
   // Says what this worker is doing (in the message others give if it dies).
   virtual void SetActivity(const std::string& activity) = 0;
   // Stores `value` under `key` (once per key).

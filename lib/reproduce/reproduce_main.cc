@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
                          "Slurm\n");
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers = warmup::JoinWorkersFromFlags();
+  absl::StatusOr<std::unique_ptr<warmup::WorkerGroup>> workers =
+      warmup::JoinWorkersFromFlags(o.run.device);
   if (!workers.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(workers.status().message()).c_str());
     return workers.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 3;

@@ -30,6 +30,8 @@
 #include "lib/data/char_corpus.h"
 #include "lib/data/cifar10.h"
 #include "lib/data/data_folder.h"
+#include "lib/distributed/collective.h"
+#include "lib/io/output_batch.h"
 #include "lib/io/provenance.h"
 #include "lib/io/sha256.h"
 #include "lib/nn/nanogpt.h"
@@ -127,23 +129,35 @@ class CifarResNetTask : public Task {
   torch::Tensor measure_x_, measure_y_;
 };
 
+// Which equal share of each batch a rank of a data-parallel run computes on.
+struct Share {
+  int index = 0, count = 1;
+  // Rows [index n / count, (index + 1) n / count) of `t` (n divisible).
+  torch::Tensor Of(const torch::Tensor& t) const {
+    const int64_t rows = t.size(0) / count;
+    return t.narrow(0, index * rows, rows);
+  }
+};
+
 class ShakespeareGptTask : public Task {
  public:
+  // Every rank draws the whole batch (the same generator on every rank, so
+  // the batch is the one a single process draws) and keeps its share.
   ShakespeareGptTask(const GptConfig& config, int64_t batch, int64_t examples,
-                     CharCorpus corpus, torch::Device device)
+                     CharCorpus corpus, torch::Device device, Share share)
       : config_(config), model_(config), corpus_(std::move(corpus)), batch_(batch),
-        context_(config.context), device_(device) {
+        context_(config.context), device_(device), share_(share) {
     model_->to(device);
     std::mt19937_64 fixed(12345);  // the same measurement windows every run
     auto [x, y] = SampleWindows(corpus_.train, std::max<int64_t>(examples, 1), context_, fixed);
-    measure_x_ = x.to(device);
-    measure_y_ = y.to(device);
+    measure_x_ = share_.Of(x).to(device);
+    measure_y_ = share_.Of(y).to(device);
   }
   torch::nn::Module& module() override { return *model_; }
   torch::Tensor TrainLoss(std::mt19937_64& rng) override {
     model_->train();
     auto [x, y] = SampleWindows(corpus_.train, batch_, context_, rng);
-    return Loss(x.to(device_), y.to(device_));
+    return Loss(share_.Of(x).to(device_), share_.Of(y).to(device_));
   }
   torch::Tensor MeasurementLoss() override { return Loss(measure_x_, measure_y_); }
   // No BatchNorm; dropout stays off while measuring.
@@ -168,6 +182,7 @@ class ShakespeareGptTask : public Task {
   CharCorpus corpus_;
   int64_t batch_, context_;
   torch::Device device_;
+  Share share_;
   torch::Tensor measure_x_, measure_y_;
 };
 
@@ -183,6 +198,34 @@ absl::StatusOr<T> Cached(const std::string& key, const std::function<absl::Statu
   return loaded;
 }
 
+// This rank's share of a run on r.ranks: the run needs a network without
+// BatchNorm, and batches and measurement examples (when it measures) that
+// split into equal shares, so that the mean of the shares' means is the
+// batch's mean.
+absl::StatusOr<Share> ShareOf(const TrainRequest& r, int64_t batch, int64_t examples) {
+  if (r.ranks == nullptr || r.ranks->size() == 1) return Share{};
+  const int ranks = r.ranks->size();
+  const bool measures = !ProfileSteps(r.iterations, r.profile).empty() ||
+                        r.profile.spectrum_steps_size() > 0;
+  if (!measures) examples = 0;
+  if (r.network.model() == "resnet18") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--ranks_per_run=%d: network.model resnet18 normalises with BatchNorm over the batch; "
+        "on %d ranks each would normalise over its own share, another computation than the "
+        "spec's (no synchronised BatchNorm here): train its runs side by side instead "
+        "(--ranks_per_run=1)", ranks, ranks));
+  }
+  for (const auto& [name, value] : {std::pair{"optimizer.batch_size", batch},
+                                    {"profile.examples", examples}}) {
+    if (value % ranks != 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--ranks_per_run=%d: %s (%d) must split into %d equal shares", ranks, name, value,
+          ranks));
+    }
+  }
+  return Share{r.ranks->rank(), ranks};
+}
+
 absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Device device,
                                                std::vector<DataFile>* files_read) {
   const spec::Network& n = r.network;
@@ -190,6 +233,8 @@ absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Dev
   if (!folder.ok()) return folder.status();
   const int64_t batch = r.optimizer.batch_size() > 0 ? r.optimizer.batch_size() : 32;
   const int64_t examples = r.profile.examples() > 0 ? r.profile.examples() : 256;
+  absl::StatusOr<Share> share = ShareOf(r, batch, examples);
+  if (!share.ok()) return share.status();
   if (n.model() == "resnet18") {
     if (n.dataset() != "cifar10") {
       return absl::InvalidArgumentError("network.model resnet18 needs dataset cifar10");
@@ -235,7 +280,8 @@ absl::StatusOr<std::unique_ptr<Task>> MakeTask(const TrainRequest& r, torch::Dev
           c.heads));
     }
     return std::unique_ptr<Task>(
-        std::make_unique<ShakespeareGptTask>(c, batch, examples, *std::move(corpus), device));
+        std::make_unique<ShakespeareGptTask>(c, batch, examples, *std::move(corpus), device,
+                                             *share));
   }
   return absl::InvalidArgumentError(absl::StrFormat(
       "network.model must be resnet18 or nanogpt, got '%s'", n.model()));
@@ -371,6 +417,9 @@ struct Checkpointer {
   std::string path;
   std::string identity;
   torch::Device device;  // whose generator state is saved beside the CPU's
+  // Data parallel: rank 0 alone writes, and reads for every rank.
+  Collective* ranks = nullptr;
+  bool writes() const { return ranks == nullptr || ranks->rank() == 0; }
   void Save(Task& task, torch::optim::SGD& opt, const RateControl& schedule,
             const std::mt19937_64& rng, const TrainTrace& trace, int64_t step) const {
     torch::serialize::OutputArchive a;
@@ -405,9 +454,17 @@ struct Checkpointer {
   // written for another run, is InvalidArgument naming it.
   absl::StatusOr<bool> Load(Task& task, torch::optim::SGD& opt, RateControl& schedule,
                             std::mt19937_64& rng, TrainTrace& trace, int64_t* step) const {
-    if (!std::filesystem::exists(path)) return false;
+    std::string bytes;
+    absl::Status read;
+    if (writes() && std::filesystem::exists(path)) {
+      read = ReadFile(path, &bytes);
+      if (read.ok() && bytes.empty()) bytes = " ";  // not a checkpoint: LibTorch says so
+    }
+    if (ranks != nullptr) ranks->Broadcast(&bytes);  // "": none (or rank 0 failed)
+    if (!read.ok()) return read;
+    if (bytes.empty()) return false;
     try {
-      return LoadUnguarded(task, opt, schedule, rng, trace, step);
+      return LoadUnguarded(bytes, task, opt, schedule, rng, trace, step);
     } catch (const c10::Error& e) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "checkpoint '%s' cannot be read (%s); it is damaged or not a checkpoint of this "
@@ -415,11 +472,12 @@ struct Checkpointer {
           path, FirstLine(e.what_without_backtrace())));
     }
   }
-  absl::StatusOr<bool> LoadUnguarded(Task& task, torch::optim::SGD& opt,
-                                     RateControl& schedule, std::mt19937_64& rng,
-                                     TrainTrace& trace, int64_t* step) const {
+  absl::StatusOr<bool> LoadUnguarded(const std::string& bytes, Task& task,
+                                     torch::optim::SGD& opt, RateControl& schedule,
+                                     std::mt19937_64& rng, TrainTrace& trace,
+                                     int64_t* step) const {
     torch::serialize::InputArchive a;
-    a.load_from(path);
+    a.load_from(bytes.data(), bytes.size());
     torch::Tensor written_for;
     if (!a.try_read("identity", written_for) || TensorString(written_for) != identity) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -542,7 +600,7 @@ void MeasureSpectrum(HessianOperator& h, const spec::Profile& profile, int64_t s
 // (BatchNorm running statistics) as they were. A measurement that yields no
 // point is counted in profile_invalid with its reason.
 void Measure(Task& task, const spec::Profile& profile, int64_t step, bool norm, bool spectrum,
-             TrainTrace* trace) {
+             const RankAverage& average, TrainTrace* trace) {
   std::vector<torch::Tensor> buffers = task.module().buffers();
   std::vector<torch::Tensor> saved;
   for (const auto& b : buffers) saved.push_back(b.detach().clone());
@@ -552,7 +610,8 @@ void Measure(Task& task, const spec::Profile& profile, int64_t step, bool norm, 
     trace->profile_failure = absl::StrFormat("step %d: %s", step, why);
   };
   absl::StatusOr<HessianOperator> h =
-      HessianOperator::Create([&] { return task.MeasurementLoss(); }, task.module().parameters());
+      HessianOperator::Create([&] { return task.MeasurementLoss(); }, task.module().parameters(),
+                              average);
   if (!h.ok()) {
     fail(absl::StrCat("Hessian operator: ", h.status().message()));
   } else if (!(std::isfinite(h->loss()) && h->loss() > 0)) {
@@ -586,6 +645,13 @@ struct Run {
   TrainTrace trace;
   int64_t start = 0;  // first step to run (after a resumed checkpoint)
 };
+
+// Parameters and buffers (BatchNorm's running statistics), in a fixed order.
+std::vector<torch::Tensor> ModelState(torch::nn::Module& module) {
+  std::vector<torch::Tensor> state = module.parameters();
+  for (const torch::Tensor& b : module.buffers()) state.push_back(b);
+  return state;
+}
 
 // The start-up gradient check, once per process for each network, batch and
 // device (every seed and schedule of an experiment shares the kernels it
@@ -634,6 +700,9 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
   if (!rate.ok()) return rate.status();
   run.rate = std::make_unique<RateControl>(*std::move(rate));
   run.rng.seed(static_cast<uint64_t>(r.seed) * 7919 + 17);
+  // Every rank starts from rank 0's weights (the same seed draws the same
+  // weights on one machine; on several, kernels could differ).
+  if (r.ranks != nullptr) r.ranks->Broadcast(ModelState(run.task->module()));
   if (absl::Status st = CheckGradientsOnce(r, device, *run.task); !st.ok()) return st;
   const DeviceProvenance where = DescribeDevice(device);
   run.trace.device = DeviceSummary(device, where);
@@ -649,7 +718,7 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
     if (!resumed.ok()) return resumed.status();
     if (*resumed) {
       run.trace.resumed_from = run.start;
-    } else {
+    } else if (checkpointer.writes()) {
       // Not an error: runs of an experiment that had not started yet have
       // nothing to resume. Said once per run, and resumed_from stays 0.
       std::fprintf(stderr, "resume: no checkpoint at %s/last.pt; run %s starts from step 0\n",
@@ -668,15 +737,39 @@ double GradientNorm(torch::nn::Module& module) {
   return std::sqrt(squares);
 }
 
+// The backward pass of one data-parallel step: each rank's share, then the
+// mean over the ranks of the gradients and losses, which is the whole
+// batch's (equal shares). Each rank draws its dropout from a stream of its
+// own, seeded by run, rank and step, so that resuming needs no saved state.
+// Returns the batch's loss (the same on every rank).
+double AveragedStep(const TrainRequest& r, int64_t step, Run& run) {
+  torch::manual_seed(static_cast<uint64_t>(r.seed) * 1000003 + r.ranks->rank() * 7919 +
+                     static_cast<uint64_t>(step));
+  const torch::Tensor loss = run.task->TrainLoss(run.rng);
+  loss.backward();
+  std::vector<torch::Tensor> averaged;
+  for (const torch::Tensor& p : run.task->module().parameters()) {
+    if (p.grad().defined()) averaged.push_back(p.grad());
+  }
+  averaged.push_back(loss.detach().reshape({1}).clone());
+  r.ranks->Average(averaged);
+  return averaged.back().item<double>();
+}
+
 // One SGD step at `step`; false when the minibatch loss was not finite (the
 // run diverged and stops).
 bool TrainStep(const TrainRequest& r, int64_t step, Run& run, double* loss_value,
                double* lr) {
   run.optimizer->zero_grad();
-  const torch::Tensor loss = run.task->TrainLoss(run.rng);
-  *loss_value = loss.item<double>();
-  if (!std::isfinite(*loss_value)) return false;
-  loss.backward();
+  if (r.ranks == nullptr) {
+    const torch::Tensor loss = run.task->TrainLoss(run.rng);
+    *loss_value = loss.item<double>();
+    if (!std::isfinite(*loss_value)) return false;
+    loss.backward();
+  } else {
+    *loss_value = AveragedStep(r, step, run);
+    if (!std::isfinite(*loss_value)) return false;
+  }
   if (step == 0) run.trace.initial_grad_norm = GradientNorm(run.task->module());
   *lr = run.rate->Set(step, *loss_value);
   run.optimizer->step();
@@ -693,18 +786,21 @@ absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
   if (r.iterations <= 0) return absl::InvalidArgumentError("iterations must be > 0");
   absl::StatusOr<torch::Device> device = SelectDevice(r.device);
   if (!device.ok()) return device.status();
-  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", RunIdentity(r), *device};
+  const Checkpointer checkpointer{r.checkpoint_dir + "/last.pt", RunIdentity(r), *device,
+                                  r.ranks};
   absl::StatusOr<Run> set_up = SetUpRun(r, checkpointer);
   if (!set_up.ok()) return set_up.status();
   Run& run = *set_up;
   const std::set<int64_t> profile_steps = ProfileSteps(r.iterations, r.profile);
   const std::set<int64_t> spectrum_steps(r.profile.spectrum_steps().begin(),
                                          r.profile.spectrum_steps().end());
+  RankAverage average;
+  if (r.ranks != nullptr) average = [&](const std::vector<at::Tensor>& t) { r.ranks->Average(t); };
   auto measure = [&](int64_t step) {
     const bool norm = profile_steps.count(step) > 0, spectrum = spectrum_steps.count(step) > 0;
-    if (norm || spectrum) Measure(*run.task, r.profile, step, norm, spectrum, &run.trace);
+    if (norm || spectrum) Measure(*run.task, r.profile, step, norm, spectrum, average, &run.trace);
   };
-  const bool tty = r.progress && isatty(STDERR_FILENO);
+  const bool tty = r.progress && checkpointer.writes() && isatty(STDERR_FILENO);
   const auto began = std::chrono::steady_clock::now();
   int64_t step = run.start;
   for (; step < r.iterations; ++step) {
@@ -720,7 +816,7 @@ absl::StatusOr<TrainTrace> TrainUnguarded(const TrainRequest& r) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
                loss);
     }
-    if (r.checkpoint_every > 0 && !r.checkpoint_dir.empty() &&
+    if (r.checkpoint_every > 0 && !r.checkpoint_dir.empty() && checkpointer.writes() &&
         (step + 1) % r.checkpoint_every == 0) {
       checkpointer.Save(*run.task, *run.optimizer, *run.rate, run.rng, run.trace, step + 1);
     }

@@ -15,6 +15,8 @@
 
 namespace warmup {
 
+class Collective;  // lib/distributed/collective.h
+
 // One training run of a network experiment.
 struct TrainRequest {
   spec::Network network;
@@ -36,6 +38,13 @@ struct TrainRequest {
   int64_t stop_after = 0;
   bool progress = false;  // progress bar on stderr
   std::string label;      // run name in the progress bar
+  // Data parallel: the ranks that train this run together, each on its
+  // equal share of every batch and of the measurement examples, averaging
+  // loss, gradients and Hessian-vector products; rank 0 writes checkpoints
+  // and every rank resumes from what rank 0 read. Null: this process alone.
+  // Refused for BatchNorm networks (each rank would normalise over its own
+  // share: another computation; no synchronised BatchNorm here).
+  Collective* ranks = nullptr;
 };
 
 // What a run recorded. Loss is the training minibatch loss at each recorded
