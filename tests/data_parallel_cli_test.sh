@@ -156,6 +156,40 @@ else
   echo "ok   resume from rank 0's checkpoints (rank 1 without them): the uninterrupted Result"
 fi
 
+# A checkpoint rank 0 cannot load stops every rank of the run with its
+# reason (rank 1, which has no folder, must not start over and wait).
+rm -f "$tmp"/two/checkpoints/*/finished.pb
+run_dir=$(ls -d "$tmp"/two/checkpoints/*/ | head -n 1)
+rm -f "$run_dir/last.pt" && mkdir "$run_dir/last.pt"
+begin=$SECONDS
+RANK1_OUT="$tmp/elsewhere2" ranks 2 "$tmp/two" --ranks_per_run=2 --resume
+rc=$?
+if [[ $rc -eq 0 ]] || ! grep -q "cannot be read" "$tmp/two.rank0.log" ||
+   ! grep -q "cannot be read" "$tmp/two.rank1.log"; then
+  fail "unreadable checkpoint: exit $rc"; tail -3 "$tmp"/two.rank*.log
+else
+  echo "ok   an unreadable checkpoint stops both ranks with its reason ($((SECONDS - begin)) s)"
+fi
+
+# Dropout: each rank draws from a stream seeded by run, rank and step, so a
+# resumed run draws what the uninterrupted one drew.
+sed -e 's/dropout: 0 /dropout: 0.1 /' "$spec" >"$tmp/dropout.textproto"
+grep -q "dropout: 0.1 " "$tmp/dropout.textproto" || fail "the dropout spec was not made"
+if ! ranks 2 "$tmp/drop" --ranks_per_run=2 --spec="$tmp/dropout.textproto"; then
+  fail "dropout"; tail -5 "$tmp"/drop.rank*.log
+else
+  cp "$tmp/drop/result.textproto" "$tmp/drop.uninterrupted.textproto"
+  rm -f "$tmp"/drop/checkpoints/*/finished.pb
+  ranks 2 "$tmp/drop" --ranks_per_run=2 --spec="$tmp/dropout.textproto" --resume ||
+    fail "dropout resume"
+  if ! cmp -s <(sed '/^provenance {/,/^}/d' "$tmp/drop.uninterrupted.textproto" | grep -v resumed_from) \
+              <(without_resumed "$tmp/drop"); then
+    fail "dropout: the resumed Result differs from the uninterrupted one"
+  else
+    echo "ok   dropout 0.1 on 2 ranks: a resumed run draws what the uninterrupted one drew"
+  fi
+fi
+
 # Refused, exit status 2, with the reason.
 expect_refusal() {  # NAME PATTERN LOG
   local rc="$4"
@@ -168,9 +202,11 @@ expect_refusal() {  # NAME PATTERN LOG
 "$run" "${flags[@]}" --out="$tmp/single" --ranks_per_run=2 >"$tmp/single.log" 2>&1
 expect_refusal "a single process with --ranks_per_run=2" "needs that many workers per run" \
   "$tmp/single.log" $?
-ranks 3 "$tmp/three" --ranks_per_run=3
-expect_refusal "batch 8 on 3 ranks" "optimizer.batch_size (8) must split into 3 equal shares" \
-  "$tmp/three.rank0.log" $?
+if [[ -z "${DATA_PARALLEL_FLAGS:-}" ]]; then  # on GPUs, 3 ranks need 3 GPUs
+  ranks 3 "$tmp/three" --ranks_per_run=3
+  expect_refusal "batch 8 on 3 ranks" "optimizer.batch_size (8) must split into 3 equal shares" \
+    "$tmp/three.rank0.log" $?
+fi
 resnet='model: "resnet18" dataset: "cifar10" width: 0.0625 train_examples: 64'
 sed -e "s/model: \"nanogpt\".*train_examples: 3000/$resnet/" "$spec" >"$tmp/resnet.textproto"
 mkdir -p "$data/cifar10"

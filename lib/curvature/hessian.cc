@@ -188,7 +188,7 @@ SpectralEstimate LanczosSpectralNorm(HessianOperator& hessian,
   const int64_t n = hessian.dim();
   const int k_max = static_cast<int>(std::min<int64_t>(options.max_iterations, n));
   const int64_t first_product = hessian.products();
-  Lanczos lanczos(hessian, RandomUnit(n, hessian.gradient().options(), options.seed), k_max);
+  Lanczos lanczos(hessian, RandomUnit(n, hessian.options(), options.seed), k_max);
   SpectralEstimate e;
   double previous = 0.0;
   while (lanczos.Step()) {

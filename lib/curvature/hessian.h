@@ -42,6 +42,9 @@ class HessianOperator {
   double loss() const { return loss_value_; }
   // The flat gradient at the current parameters.
   at::Tensor gradient() const;
+  // The dtype and device of vectors in the Hessian's space (without the
+  // all-reduce gradient() costs on several ranks).
+  at::TensorOptions options() const { return params_.front().options(); }
   int64_t products() const { return products_; }
 
  private:

@@ -17,7 +17,7 @@ namespace {
 class Probes {
  public:
   Probes(const HessianOperator& hessian, uint64_t seed)
-      : n_(hessian.dim()), options_(hessian.gradient().options()),
+      : n_(hessian.dim()), options_(hessian.options()),
         generator_(at::detail::createCPUGenerator(seed)) {}
   // Entries +-1 with equal probability.
   at::Tensor Rademacher() {

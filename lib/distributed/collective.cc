@@ -24,9 +24,12 @@ class C10dCollective final : public Collective {
   // rank's GPU for NCCL).
   C10dCollective(c10::intrusive_ptr<c10d::Backend> group, at::Device device, int rank, int size)
       : group_(std::move(group)), device_(device), rank_(rank), size_(size) {}
-  // Waits for the other ranks first: a rank that tore its connections down
-  // while another still received from it would fail that one.
+  // With Gloo, waits for the other ranks first: a rank that tore its
+  // connections down while another still received from it would fail that
+  // one. Not with NCCL, whose watchdog ends the process when a collective
+  // times out (rank 0 may still be writing the output folder).
   ~C10dCollective() override {
+    if (device_.is_cuda()) return;
     try {
       group_->barrier()->wait();
     } catch (const std::exception&) {

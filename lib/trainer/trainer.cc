@@ -454,15 +454,17 @@ struct Checkpointer {
   // written for another run, is InvalidArgument naming it.
   absl::StatusOr<bool> Load(Task& task, torch::optim::SGD& opt, RateControl& schedule,
                             std::mt19937_64& rng, TrainTrace& trace, int64_t* step) const {
+    // Rank 0 hands the others "" (no checkpoint), "C" and the checkpoint, or
+    // "E" and why it could not read it, so that every rank decides alike.
     std::string bytes;
-    absl::Status read;
     if (writes() && std::filesystem::exists(path)) {
-      read = ReadFile(path, &bytes);
-      if (read.ok() && bytes.empty()) bytes = " ";  // not a checkpoint: LibTorch says so
+      const absl::Status read = ReadFile(path, &bytes);
+      bytes = read.ok() ? "C" + bytes : "E" + std::string(read.message());
     }
-    if (ranks != nullptr) ranks->Broadcast(&bytes);  // "": none (or rank 0 failed)
-    if (!read.ok()) return read;
+    if (ranks != nullptr) ranks->Broadcast(&bytes);
     if (bytes.empty()) return false;
+    if (bytes[0] == 'E') return absl::InvalidArgumentError(bytes.substr(1));
+    bytes.erase(0, 1);
     try {
       return LoadUnguarded(bytes, task, opt, schedule, rng, trace, step);
     } catch (const c10::Error& e) {
@@ -530,10 +532,9 @@ struct Checkpointer {
 
 // |H v| / |v| for the fixed direction v ~ N(0, I) of generator seed 0.
 double HessianVectorNorm(HessianOperator& h) {
-  const torch::Tensor g = h.gradient();
   const torch::Tensor v =
       torch::randn({h.dim()}, at::detail::createCPUGenerator(0), torch::kFloat32)
-          .to(g.device(), g.scalar_type());
+          .to(h.options());
   return (h.Apply(v).norm() / v.norm()).item<double>();
 }
 
@@ -676,6 +677,21 @@ absl::Status CheckGradientsOnce(const TrainRequest& r, torch::Device device, Tas
   return CheckGradientAgreement(it->second, r.network.model());
 }
 
+// The gradient check, failed on every rank of a run when it failed on one
+// (each checks its own share of the examples), so that all stop together.
+absl::Status AgreedGradientCheck(const TrainRequest& r, torch::Device device, Task& task) {
+  absl::Status st = CheckGradientsOnce(r, device, task);
+  if (r.ranks == nullptr) return st;
+  at::Tensor passed = at::tensor({st.ok() ? 1.0 : 0.0}, at::kDouble).to(device);
+  r.ranks->Average({passed});
+  if (st.ok() && passed.item<double>() < 1.0) {
+    return absl::InternalError(
+        "the start-up gradient check failed on another rank of this run (its log names the "
+        "kernel)");
+  }
+  return st;
+}
+
 // Builds a run on the checkpointer's device, resumed from its checkpoint
 // when the request says so.
 absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpointer) {
@@ -703,7 +719,7 @@ absl::StatusOr<Run> SetUpRun(const TrainRequest& r, const Checkpointer& checkpoi
   // Every rank starts from rank 0's weights (the same seed draws the same
   // weights on one machine; on several, kernels could differ).
   if (r.ranks != nullptr) r.ranks->Broadcast(ModelState(run.task->module()));
-  if (absl::Status st = CheckGradientsOnce(r, device, *run.task); !st.ok()) return st;
+  if (absl::Status st = AgreedGradientCheck(r, device, *run.task); !st.ok()) return st;
   const DeviceProvenance where = DescribeDevice(device);
   run.trace.device = DeviceSummary(device, where);
   run.trace.gpu = where.gpu;
@@ -737,14 +753,22 @@ double GradientNorm(torch::nn::Module& module) {
   return std::sqrt(squares);
 }
 
+// SplitMix64's finaliser: distinct inputs give unrelated seeds.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 // The backward pass of one data-parallel step: each rank's share, then the
 // mean over the ranks of the gradients and losses, which is the whole
 // batch's (equal shares). Each rank draws its dropout from a stream of its
 // own, seeded by run, rank and step, so that resuming needs no saved state.
 // Returns the batch's loss (the same on every rank).
 double AveragedStep(const TrainRequest& r, int64_t step, Run& run) {
-  torch::manual_seed(static_cast<uint64_t>(r.seed) * 1000003 + r.ranks->rank() * 7919 +
-                     static_cast<uint64_t>(step));
+  torch::manual_seed(Mix(Mix(Mix(static_cast<uint64_t>(r.seed)) ^ r.ranks->rank()) ^
+                         static_cast<uint64_t>(step)));
   const torch::Tensor loss = run.task->TrainLoss(run.rng);
   loss.backward();
   std::vector<torch::Tensor> averaged;
