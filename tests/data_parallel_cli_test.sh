@@ -100,6 +100,23 @@ largest_difference() {
   echo "$worst"
 }
 
+# The same over the runs' scalars (<run>/seed<k>.<name>: initial gradient
+# and HVP norms, initial and final loss, peak rate, counts), each relative
+# to the larger |value| of the two; "missing <name>" if one lacks it.
+scalar_difference() {
+  awk '/^scalars \{/ { getline; name = $2; getline; value = ($1 == "value:") ? $2 : 0;
+         if (name ~ /\/seed[0-9]+\./) print FILENAME, name, value }' \
+    "$1/result.textproto" "$2/result.textproto" |
+    awk -v first="$1/result.textproto" '
+      $1 == first { a[$2] = $3; next } { b[$2] = $3 }
+      END { m = 0; where = "none";
+        for (k in a) { if (!(k in b)) { print "missing", k; exit }
+          d = a[k] - b[k]; d = d < 0 ? -d : d; s = a[k] < 0 ? -a[k] : a[k];
+          t = b[k] < 0 ? -b[k] : b[k]; if (t > s) s = t; if (s > 0) d /= s;
+          if (d > m || d != d) { m = d; where = k } }
+        printf "%.3g %s\n", m, where }'
+}
+
 "$run" "${flags[@]}" --out="$tmp/one" >"$tmp/one.log" 2>&1 || { fail "one process"; cat "$tmp/one.log"; }
 
 if ! ranks 2 "$tmp/two" --ranks_per_run=2; then
@@ -113,6 +130,13 @@ else
   else
     echo "ok   two ranks agree with one process: largest relative difference $diff at" \
       "$where (tolerance $TOLERANCE)"
+  fi
+  read -r diff where <<<"$(scalar_difference "$tmp/one" "$tmp/two")"
+  if [[ "$diff" == missing ]] || ! awk -v d="$diff" -v t="$TOLERANCE" 'BEGIN { exit !(d <= t) }'
+  then
+    fail "two ranks: the runs' scalars differ from one process's by $diff at $where"
+  else
+    echo "ok   the runs' scalars agree too: largest relative difference $diff at $where"
   fi
 fi
 
