@@ -54,6 +54,13 @@ SPEC
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 numbers() { sed '/^provenance {/,/^}/d' "$1/result.textproto"; }
+# same A B: the two folders' Results are equal but for provenance and the
+# step each run resumed from (a few differing lines shown otherwise).
+same() {
+  cmp -s <(numbers "$1" | grep -v resumed_from) <(numbers "$2" | grep -v resumed_from) && return
+  diff <(numbers "$1" | grep -v resumed_from) <(numbers "$2" | grep -v resumed_from) | head -6
+  return 1
+}
 # DATA_PARALLEL_FLAGS: more flags for every run (tools/gpu_check.sh passes
 # --device=cuda, so that the ranks average through NCCL).
 read -r -a more <<<"${DATA_PARALLEL_FLAGS:-}"
@@ -147,7 +154,7 @@ if [[ -n "${WARMUP_TORCHRUN:-}" ]]; then
     --master_port="$(free_port)" "$run" "${flags[@]}" --ranks_per_run=2 --out="$tmp/torchrun" \
     >"$tmp/torchrun.log" 2>&1
   rc=$?
-  if [[ $rc -ne 0 ]] || ! cmp -s <(numbers "$tmp/two") <(numbers "$tmp/torchrun"); then
+  if [[ $rc -ne 0 ]] || ! same "$tmp/two" "$tmp/torchrun"; then
     fail "torchrun: exit $rc, or a Result other than the 2-rank one"; tail -20 "$tmp/torchrun.log"
   else
     echo "ok   torchrun --nproc_per_node=2 --ranks_per_run=2 writes the 2-rank Result"
@@ -158,9 +165,8 @@ fi
 
 if ! ranks 4 "$tmp/four" --ranks_per_run=2; then
   fail "four workers"; tail -5 "$tmp"/four.rank*.log
-elif ! cmp -s <(numbers "$tmp/two") <(numbers "$tmp/four"); then
+elif ! same "$tmp/two" "$tmp/four"; then
   fail "four workers in teams of two: the Result differs from one team's"
-  diff <(numbers "$tmp/two") <(numbers "$tmp/four") | head
 else
   echo "ok   four workers in two teams of two ranks write the Result of one team"
 fi
@@ -168,14 +174,12 @@ fi
 # Resume: without the finished records, each run continues from step 30,
 # the checkpoint rank 0 wrote; rank 1 has an empty folder of its own.
 rm -f "$tmp"/two/checkpoints/*/finished.pb
-without_resumed() { numbers "$1" | grep -v resumed_from; }
 if ! RANK1_OUT="$tmp/elsewhere" ranks 2 "$tmp/two" --ranks_per_run=2 --resume; then
   fail "resume"; tail -5 "$tmp"/two.rank*.log
 elif [[ $(grep -c "resumed_from: 30" "$tmp/two/result.textproto") -ne 4 ]]; then
   fail "resume: not every run resumed from step 30"; grep resumed_from "$tmp/two/result.textproto"
-elif ! cmp -s <(without_resumed "$tmp/two") <(without_resumed "$tmp/four"); then
+elif ! same "$tmp/two" "$tmp/four"; then
   fail "resume: the Result differs from the uninterrupted one"
-  diff <(without_resumed "$tmp/two") <(without_resumed "$tmp/four") | head
 else
   echo "ok   resume from rank 0's checkpoints (rank 1 without them): the uninterrupted Result"
 fi
@@ -202,12 +206,11 @@ grep -q "dropout: 0.1 " "$tmp/dropout.textproto" || fail "the dropout spec was n
 if ! ranks 2 "$tmp/drop" --ranks_per_run=2 --spec="$tmp/dropout.textproto"; then
   fail "dropout"; tail -5 "$tmp"/drop.rank*.log
 else
-  cp "$tmp/drop/result.textproto" "$tmp/drop.uninterrupted.textproto"
+  mkdir -p "$tmp/drop.uninterrupted" && cp "$tmp/drop/result.textproto" "$tmp/drop.uninterrupted/"
   rm -f "$tmp"/drop/checkpoints/*/finished.pb
   ranks 2 "$tmp/drop" --ranks_per_run=2 --spec="$tmp/dropout.textproto" --resume ||
     fail "dropout resume"
-  if ! cmp -s <(sed '/^provenance {/,/^}/d' "$tmp/drop.uninterrupted.textproto" | grep -v resumed_from) \
-              <(without_resumed "$tmp/drop"); then
+  if ! same "$tmp/drop.uninterrupted" "$tmp/drop"; then
     fail "dropout: the resumed Result differs from the uninterrupted one"
   else
     echo "ok   dropout 0.1 on 2 ranks: a resumed run draws what the uninterrupted one drew"
