@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -40,6 +41,7 @@
 #include "lib/trainer/device.h"
 #include "lib/trainer/gradient_check.h"
 #include "lib/trainer/theory_warmup_lr.h"
+#include "lib/trainer/trace_record.h"
 
 namespace warmup {
 namespace {
@@ -296,14 +298,16 @@ std::vector<double> FromTensor(const torch::Tensor& t) {
   return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
-torch::Tensor StringTensor(const std::string& s) {
-  return torch::tensor(std::vector<int64_t>(s.begin(), s.end()), torch::kLong);
+// Bytes as a uint8 tensor for an archive, and back.
+torch::Tensor BytesTensor(const std::string& s) {
+  torch::Tensor t = torch::empty({static_cast<int64_t>(s.size())}, torch::kUInt8);
+  if (!s.empty()) std::memcpy(t.data_ptr(), s.data(), s.size());
+  return t;
 }
 
-std::string TensorString(const torch::Tensor& t) {
-  std::string s;
-  for (int64_t i = 0; i < t.numel(); ++i) s.push_back(static_cast<char>(t[i].item<int64_t>()));
-  return s;
+std::string TensorBytes(const torch::Tensor& t) {
+  const torch::Tensor c = t.to(torch::kUInt8).contiguous();
+  return {reinterpret_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel())};
 }
 
 // Sets the learning rate of each step: the theory warmup through the
@@ -370,46 +374,6 @@ std::string DeviceSummary(const torch::Device& device, const DeviceProvenance& w
                          where.versions.at("cuda"), where.versions.at("cudnn"), CpuModel());
 }
 
-// The trace and density measurements as flat vectors for checkpoints (keys
-// "spectrum_*"; every key present, empty when nothing was measured): the
-// quadratures as their steps, sizes, nodes and weights end to end.
-std::map<std::string, std::vector<double>> SpectrumVectors(const TrainTrace& t) {
-  std::map<std::string, std::vector<double>> v = {
-      {"spectrum_trace_step", t.trace_step}, {"spectrum_trace", t.trace},
-      {"spectrum_trace_lo95", t.trace_lo95}, {"spectrum_trace_hi95", t.trace_hi95},
-      {"spectrum_quadrature_step", t.quadrature_step}, {"spectrum_quadrature_size", {}},
-      {"spectrum_quadrature_nodes", {}}, {"spectrum_quadrature_weights", {}}};
-  for (const Quadrature& q : t.quadrature) {
-    v["spectrum_quadrature_size"].push_back(static_cast<double>(q.nodes.size()));
-    auto append = [&](const char* key, const std::vector<double>& part) {
-      v[key].insert(v[key].end(), part.begin(), part.end());
-    };
-    append("spectrum_quadrature_nodes", q.nodes);
-    append("spectrum_quadrature_weights", q.weights);
-  }
-  return v;
-}
-
-// Inverse of SpectrumVectors; missing keys leave the trace without spectra.
-void SetSpectrumVectors(std::map<std::string, std::vector<double>> v, TrainTrace* t) {
-  t->trace_step = v["spectrum_trace_step"];
-  t->trace = v["spectrum_trace"];
-  t->trace_lo95 = v["spectrum_trace_lo95"];
-  t->trace_hi95 = v["spectrum_trace_hi95"];
-  t->quadrature_step = v["spectrum_quadrature_step"];
-  t->quadrature.clear();
-  const std::vector<double>& nodes = v["spectrum_quadrature_nodes"];
-  const std::vector<double>& weights = v["spectrum_quadrature_weights"];
-  size_t offset = 0;
-  for (double size : v["spectrum_quadrature_size"]) {
-    const size_t n = static_cast<size_t>(size);
-    if (offset + n > nodes.size() || offset + n > weights.size()) break;
-    t->quadrature.push_back({{nodes.begin() + offset, nodes.begin() + offset + n},
-                             {weights.begin() + offset, weights.begin() + offset + n}});
-    offset += n;
-  }
-}
-
 // Everything a resumed run needs to continue exactly where it stopped.
 // A checkpoint names the run it belongs to by `identity` (RunIdentity), so
 // that --resume never continues a different spec's run.
@@ -427,24 +391,14 @@ struct Checkpointer {
     opt.save(a);
     std::ostringstream rng_state;
     rng_state << rng;
-    a.write("identity", StringTensor(identity));
+    a.write("identity", BytesTensor(identity));
     a.write("step", torch::tensor(step));
-    a.write("rng", StringTensor(rng_state.str()));
+    a.write("rng", BytesTensor(rng_state.str()));
     a.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
     if (device.is_cuda()) a.write("cuda_rng", GeneratorState(device));
     a.write("schedule", ToTensor(schedule.State()));
-    a.write("trace_step", ToTensor(trace.step));
-    a.write("trace_loss", ToTensor(trace.loss));
-    a.write("trace_lr", ToTensor(trace.lr));
-    a.write("profile_step", ToTensor(trace.profile_step));
-    a.write("profile_gap", ToTensor(trace.profile_gap));
-    a.write("profile_smoothness", ToTensor(trace.profile_smoothness));
-    a.write("profile_lambda_max", ToTensor(trace.profile_lambda_max));
-    a.write("profile_lambda_min", ToTensor(trace.profile_lambda_min));
-    a.write("profile_counts", ToTensor({double(trace.profile_unconverged),
-                                        double(trace.profile_invalid),
-                                        trace.initial_grad_norm, trace.initial_hvp_norm}));
-    for (const auto& [key, vec] : SpectrumVectors(trace)) a.write(key, ToTensor(vec));
+    // What the run recorded so far, as workers and finished runs hand it over.
+    a.write("trace_record", BytesTensor(TraceRecord(trace).SerializeAsString()));
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     const std::string tmp = path + ".tmp";
     a.save_to(tmp);
@@ -481,12 +435,12 @@ struct Checkpointer {
     torch::serialize::InputArchive a;
     a.load_from(bytes.data(), bytes.size());
     torch::Tensor written_for;
-    if (!a.try_read("identity", written_for) || TensorString(written_for) != identity) {
+    if (!a.try_read("identity", written_for) || TensorBytes(written_for) != identity) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "checkpoint '%s' was written by a different run (spec hash %s; this run's is %s): "
           "its spec, tier or seed changed since. Delete the checkpoint to start over, or "
           "run without --resume",
-          path, written_for.defined() ? TensorString(written_for) : "none", identity));
+          path, written_for.defined() ? TensorBytes(written_for) : "none", identity));
     }
     task.module().load(a);
     opt.load(a);
@@ -497,35 +451,27 @@ struct Checkpointer {
       return t;
     };
     *step = read("step").item<int64_t>();
-    std::istringstream(TensorString(read("rng"))) >> rng;
+    std::istringstream(TensorBytes(read("rng"))) >> rng;
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(read("torch_rng"));
     if (device.is_cuda()) SetGeneratorState(device, read("cuda_rng"));
     schedule.SetState(FromTensor(read("schedule")));
-    for (auto [key, vec] : {std::pair{"trace_step", &trace.step}, {"trace_loss", &trace.loss},
-                            {"trace_lr", &trace.lr}, {"profile_step", &trace.profile_step},
-                            {"profile_gap", &trace.profile_gap},
-                            {"profile_smoothness", &trace.profile_smoothness},
-                            {"profile_lambda_max", &trace.profile_lambda_max},
-                            {"profile_lambda_min", &trace.profile_lambda_min}}) {
-      *vec = FromTensor(read(key));
+    spec::TrainTraceRecord record;
+    torch::Tensor recorded;
+    if (!a.try_read("trace_record", recorded) || !record.ParseFromString(TensorBytes(recorded))) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "checkpoint '%s' has no readable trace record (an older version of this artifact "
+          "wrote it): delete it to start the run over, or run without --resume", path));
     }
-    // Checkpoints written before spectra were measured have none.
-    std::map<std::string, std::vector<double>> spectrum;
-    for (const auto& [key, unused] : SpectrumVectors(trace)) {
-      torch::Tensor t;
-      if (a.try_read(key, t)) spectrum[key] = FromTensor(t);
-    }
-    SetSpectrumVectors(spectrum, &trace);
-    const std::vector<double> counts = FromTensor(read("profile_counts"));
-    if (counts.size() >= 2) {
-      trace.profile_unconverged = static_cast<int>(counts[0]);
-      trace.profile_invalid = static_cast<int>(counts[1]);
-    }
-    if (counts.size() >= 4) {
-      trace.initial_grad_norm = counts[2];
-      trace.initial_hvp_norm = counts[3];
-    }
+    // The measurements so far; where this process trains (device, data
+    // files read, size) stays as it set them up.
+    TrainTrace saved = TraceFromRecord(record);
+    saved.device = std::move(trace.device);
+    saved.gpu = std::move(trace.gpu);
+    saved.versions = std::move(trace.versions);
+    saved.data_files = std::move(trace.data_files);
+    saved.parameters = trace.parameters;
+    trace = std::move(saved);
     return true;
   }
 };
